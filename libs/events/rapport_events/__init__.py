@@ -1,0 +1,1 @@
+"""Event contracts and plumbing: envelope, event store, outbox, idempotent consumer."""

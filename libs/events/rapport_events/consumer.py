@@ -1,0 +1,270 @@
+"""The idempotent consumer.
+
+For every record: read the envelope and decode the event (a record that cannot be read goes
+to the service's dead-letter topic with the reason); open a unit of work; record the event id
+in ``processed_events`` (``ON CONFLICT DO NOTHING``) and, only if it was new, run the handler;
+commit; then commit the Kafka offset. A crash anywhere replays the record, and the inbox row
+makes the replay a no-op, so each event changes state once.
+
+Failures the service can wait out (database or broker unreachable, a concurrent append) are
+retried with backoff without moving on, to keep each member's events in order. Any other
+failure is retried a few times and then dead-lettered with the error, so one bad event cannot
+stall a partition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import asyncpg
+from aiokafka.abc import ConsumerRebalanceListener
+from opentelemetry.trace import SpanKind
+
+from rapport_events.clock import Clock
+from rapport_events.envelope import DomainEvent, EventEnvelope, MalformedEvent
+from rapport_events.publisher import OutgoingRecord, Publisher
+from rapport_events.registry import EventRegistry, registry
+from rapport_events.store import ConcurrencyError
+from rapport_events.topics import dead_letter_topic
+from rapport_events.tracing import continued_span
+from rapport_events.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Any, EventEnvelope, UnitOfWork], Awaitable[None]]
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncio.TimeoutError,
+    ConcurrencyError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.SerializationError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.CannotConnectNowError,
+)
+
+
+class RejectEvent(Exception):
+    """Raised by a handler for a well-formed event it must not apply; dead-letters it."""
+
+
+@dataclass(frozen=True)
+class Subscription:
+    topic: str
+    handlers: Mapping[type[DomainEvent], Handler]
+
+
+class IncomingRecord(Protocol):
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[tuple[str, bytes]]
+
+
+class Outcome:
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    DEAD_LETTERED = "dead-lettered"
+
+
+class RecordProcessor:
+    """Everything a consumer does with one record, independent of the Kafka client."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        subscriptions: Sequence[Subscription],
+        pool: asyncpg.Pool,
+        dead_letters: Publisher,
+        clock: Clock,
+        topic_prefix: str = "",
+        event_registry: EventRegistry = registry,
+        max_attempts: int = 3,
+        backoff: float = 0.2,
+    ) -> None:
+        self.service = service
+        self._handlers: dict[str, dict[type[DomainEvent], Handler]] = {
+            topic_prefix + s.topic: dict(s.handlers) for s in subscriptions
+        }
+        self._pool = pool
+        self._dead_letters = dead_letters
+        self._clock = clock
+        self._dead_letter_topic = topic_prefix + dead_letter_topic(service)
+        self._registry = event_registry
+        self._max_attempts = max_attempts
+        self._backoff = backoff
+
+    @property
+    def topics(self) -> list[str]:
+        return list(self._handlers)
+
+    async def process(self, record: IncomingRecord) -> str:
+        try:
+            envelope = EventEnvelope.from_kafka(record.headers, record.value)
+            event = self._registry.decode(envelope)
+        except MalformedEvent as exc:
+            await self.dead_letter(record, str(exc))
+            return Outcome.DEAD_LETTERED
+        handler = self._handlers.get(record.topic, {}).get(type(event))
+        if handler is None:
+            return Outcome.IGNORED
+        traceparent = _header(record, "traceparent") or envelope.traceparent
+        with continued_span(
+            f"{record.topic} process",
+            traceparent=traceparent,
+            tracestate=envelope.tracestate,
+            correlation_id=envelope.correlationid,
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": record.topic,
+                "messaging.message.id": envelope.id,
+                "messaging.consumer.group.name": self.service,
+                "cloudevents.event_type": envelope.type,
+            },
+        ):
+            return await self._apply_with_retries(record, event, envelope, handler)
+
+    async def _apply_with_retries(
+        self, record: IncomingRecord, event: DomainEvent, envelope: EventEnvelope, handler: Handler
+    ) -> str:
+        failures = 0
+        delay = self._backoff
+        while True:
+            try:
+                return await self._apply(event, envelope, handler)
+            except RejectEvent as exc:
+                await self.dead_letter(record, f"rejected by {self.service}: {exc}")
+                return Outcome.DEAD_LETTERED
+            except TRANSIENT_ERRORS as exc:
+                log.warning("transient failure on %s, retrying: %s", envelope.id, exc)
+            except Exception as exc:
+                failures += 1
+                log.exception("handler failed on %s (attempt %d)", envelope.id, failures)
+                if failures >= self._max_attempts:
+                    reason = f"handler failed {failures} times: {type(exc).__name__}: {exc}"
+                    await self.dead_letter(record, reason)
+                    return Outcome.DEAD_LETTERED
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    async def _apply(self, event: DomainEvent, envelope: EventEnvelope, handler: Handler) -> str:
+        async with UnitOfWork(
+            self._pool, source=f"/rapport/{self.service}", clock=self._clock
+        ) as uow:
+            first_time = await uow.connection.fetchval(
+                """
+                INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2)
+                ON CONFLICT DO NOTHING RETURNING true
+                """,
+                self.service,
+                envelope.id,
+            )
+            if not first_time:
+                return Outcome.DUPLICATE
+            await handler(event, envelope, uow)
+        return Outcome.APPLIED
+
+    async def dead_letter(self, record: IncomingRecord, reason: str) -> None:
+        log.warning(
+            "dead-lettering %s[%d]@%d: %s", record.topic, record.partition, record.offset, reason
+        )
+        headers = [
+            *record.headers,
+            ("dlq_reason", reason.encode()),
+            ("dlq_consumer", self.service.encode()),
+            ("dlq_source_topic", record.topic.encode()),
+            ("dlq_source_partition", str(record.partition).encode()),
+            ("dlq_source_offset", str(record.offset).encode()),
+            ("dlq_at", self._clock.now().isoformat().encode()),
+        ]
+        await self._dead_letters.publish(
+            [
+                OutgoingRecord(
+                    topic=self._dead_letter_topic,
+                    key=record.key or b"",
+                    value=record.value or b"",
+                    headers=headers,
+                )
+            ]
+        )
+
+
+def _header(record: IncomingRecord, name: str) -> str | None:
+    for key, value in record.headers:
+        if key == name:
+            return value.decode(errors="replace")
+    return None
+
+
+class EventConsumer:
+    """Runs a :class:`RecordProcessor` on a Kafka consumer group with manual commits."""
+
+    def __init__(
+        self, processor: RecordProcessor, *, bootstrap_servers: str, group_id: str | None = None
+    ) -> None:
+        self.processor = processor
+        self._bootstrap_servers = bootstrap_servers
+        self._group_id = group_id or processor.service
+        self._lock = asyncio.Lock()
+        self._consumer: Any = None
+        self.started = asyncio.Event()
+
+    async def run(self) -> None:
+        from aiokafka import AIOKafkaConsumer
+
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap_servers,
+            group_id=self._group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=200,
+        )
+        self._consumer = consumer
+        consumer.subscribe(self.processor.topics, listener=_Rebalance(self._lock))
+        await consumer.start()
+        self.started.set()
+        try:
+            while True:
+                batches = await consumer.getmany(timeout_ms=500)
+                if not batches:
+                    continue
+                async with self._lock:
+                    # Partitions are independent streams: work on them side by side, keep
+                    # each one's records in order, commit once the whole batch is applied.
+                    await asyncio.gather(
+                        *(self._process_partition(records) for records in batches.values())
+                    )
+                    await consumer.commit(
+                        {tp: records[-1].offset + 1 for tp, records in batches.items()}
+                    )
+        finally:
+            await consumer.stop()
+
+    async def _process_partition(self, records: Sequence[Any]) -> None:
+        for record in records:
+            await self.processor.process(record)
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Lets the in-flight batch finish (and commit) before partitions move elsewhere."""
+
+    def __init__(self, lock: asyncio.Lock) -> None:
+        self._lock = lock
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        async with self._lock:
+            return None
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        return None

@@ -1,0 +1,61 @@
+"""Topic names, dead-letter topics and topic creation.
+
+Convention: ``rapport.<producing service>.<stream>`` for domain events, keyed by member id;
+``rapport.dlq.<consuming service>`` for the records a service could not read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+
+IDENTITY_MEMBERS = "rapport.identity.members"
+SERVICE_ORDERS = "rapport.service-orders.orders"
+LOYALTY_POINTS = "rapport.loyalty.points"
+JOURNEY_STAGES = "rapport.journey.stages"
+JOURNEY_TOUCHPOINTS = "rapport.journey.touchpoints"
+NOTIFIER_DELIVERIES = "rapport.notifier.deliveries"
+
+DOMAIN_TOPICS = (
+    IDENTITY_MEMBERS,
+    SERVICE_ORDERS,
+    LOYALTY_POINTS,
+    JOURNEY_STAGES,
+    JOURNEY_TOUCHPOINTS,
+    NOTIFIER_DELIVERIES,
+)
+CONSUMING_SERVICES = ("loyalty", "journey", "notifier")
+
+
+def dead_letter_topic(service: str) -> str:
+    return f"rapport.dlq.{service}"
+
+
+def all_topics(prefix: str = "") -> list[str]:
+    """Every topic the platform uses; ``prefix`` isolates test runs on a shared broker."""
+    names = [*DOMAIN_TOPICS, *(dead_letter_topic(s) for s in CONSUMING_SERVICES)]
+    return [prefix + name for name in names]
+
+
+async def ensure_topics(bootstrap_servers: str, names: Iterable[str], partitions: int) -> None:
+    """Create the topics that do not exist yet (idempotent)."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+    from aiokafka.errors import TopicAlreadyExistsError
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [name for name in names if name not in existing]
+        if not missing:
+            return
+        # Another process may create the same topics at the same moment.
+        with contextlib.suppress(TopicAlreadyExistsError):
+            await admin.create_topics(
+                [
+                    NewTopic(name, num_partitions=partitions, replication_factor=1)
+                    for name in missing
+                ]
+            )
+    finally:
+        await admin.close()

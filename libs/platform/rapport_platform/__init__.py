@@ -1,0 +1,1 @@
+"""Service plumbing: settings, database, HTTP app factory, auth, audit, personal data."""

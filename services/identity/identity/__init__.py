@@ -1,0 +1,1 @@
+"""Brands, stores, associates and members."""

@@ -1,0 +1,1 @@
+"""Lifecycle stages, durable timers and touchpoints."""

@@ -1,0 +1,1 @@
+"""Touchpoint delivery through channels."""

@@ -1,0 +1,1 @@
+"""Appointments, visits and purchases."""

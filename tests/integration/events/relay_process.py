@@ -1,0 +1,27 @@
+"""A relay in a process of its own, so a test can kill it with SIGKILL.
+
+Usage: python relay_process.py DSN BOOTSTRAP TOPIC_PREFIX BATCH_SIZE
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from rapport_events.outbox import OutboxRelay
+from rapport_events.publisher import KafkaPublisher
+from rapport_platform.db import create_pool
+
+
+async def main(dsn: str, bootstrap: str, prefix: str, batch_size: int) -> None:
+    pool = await create_pool(dsn)
+    publisher = KafkaPublisher(bootstrap)
+    await publisher.start()
+    print("relay started", flush=True)
+    await OutboxRelay(
+        pool, publisher, topic_prefix=prefix, batch_size=batch_size, poll_interval=0.01
+    ).run()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])))

@@ -1,0 +1,151 @@
+"""The idempotent consumer on a real broker: duplicates apply once, bad records dead-letter."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest_asyncio
+from rapport_events.clock import ManualClock
+from rapport_events.consumer import EventConsumer, RecordProcessor, RejectEvent, Subscription
+from rapport_events.contracts.loyalty import PointsEarned
+from rapport_events.envelope import EventEnvelope
+from rapport_events.publisher import KafkaPublisher, OutgoingRecord
+from rapport_events.topics import LOYALTY_POINTS, dead_letter_topic
+from rapport_events.uow import UnitOfWork
+from tests.support.infrastructure import Endpoints
+
+from tests.support.kafka import header, read_topic
+from tests.support.polling import eventually
+
+AT = datetime(2026, 5, 1, tzinfo=UTC)
+
+
+def earned(member: str, points: int) -> EventEnvelope:
+    event = PointsEarned(
+        member_id=member,
+        brand_id="brd_1",
+        points=points,
+        balance=points,
+        reason="purchase",
+        source_id=f"pur_{member}_{points}",
+        earned_at=AT,
+    )
+    return EventEnvelope.wrap(event, source="/t", brand_id="brd_1", time=AT)
+
+
+async def record_points(event: PointsEarned, envelope: EventEnvelope, uow: UnitOfWork) -> None:
+    if event.points == 13:
+        raise RejectEvent("13 points are never awarded")
+    await uow.connection.execute(
+        "INSERT INTO applied (event_id, member, points) VALUES ($1, $2, $3)",
+        envelope.id,
+        event.member_id,
+        event.points,
+    )
+
+
+@pytest_asyncio.fixture
+async def publisher(endpoints: Endpoints) -> AsyncIterator[KafkaPublisher]:
+    kafka = KafkaPublisher(endpoints.kafka_bootstrap)
+    await kafka.start()
+    try:
+        yield kafka
+    finally:
+        await kafka.stop()
+
+
+@pytest_asyncio.fixture
+async def running_consumer(
+    pool: asyncpg.Pool, endpoints: Endpoints, topic_prefix: str, publisher: KafkaPublisher
+) -> AsyncIterator[EventConsumer]:
+    await pool.execute("CREATE TABLE applied (event_id text, member text, points int)")
+    processor = RecordProcessor(
+        service="loyalty",
+        subscriptions=[Subscription(topic=LOYALTY_POINTS, handlers={PointsEarned: record_points})],
+        pool=pool,
+        dead_letters=publisher,
+        clock=ManualClock(AT),
+        topic_prefix=topic_prefix,
+    )
+    consumer = EventConsumer(
+        processor, bootstrap_servers=endpoints.kafka_bootstrap, group_id=topic_prefix + "loyalty"
+    )
+    task = asyncio.create_task(consumer.run())
+    try:
+        yield consumer
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def applied(pool: asyncpg.Pool) -> list[tuple[str, int]]:
+    rows = await pool.fetch("SELECT member, points FROM applied ORDER BY points")
+    return [(row["member"], row["points"]) for row in rows]
+
+
+async def test_a_duplicate_delivery_is_applied_once(
+    pool: asyncpg.Pool,
+    topic_prefix: str,
+    publisher: KafkaPublisher,
+    running_consumer: EventConsumer,
+) -> None:
+    topic = topic_prefix + LOYALTY_POINTS
+    first, second = earned("m1", 5), earned("m1", 7)
+    # One member's records share a partition, so once the last one is applied every
+    # earlier record (the duplicates included) has been through the consumer.
+    last = earned("m1", 99)
+    records = [first, first, second, first, last]
+    await publisher.publish([OutgoingRecord.of(topic, e) for e in records])
+
+    await eventually(lambda: _applied_event(pool, last.id), what="the last event applied")
+
+    assert await applied(pool) == [("m1", 5), ("m1", 7), ("m1", 99)]
+    assert await pool.fetchval("SELECT count(*) FROM processed_events") == 3
+
+
+async def _has(pool: asyncpg.Pool, count: int) -> bool:
+    return bool(await pool.fetchval("SELECT count(*) >= $1 FROM applied", count))
+
+
+async def _applied_event(pool: asyncpg.Pool, event_id: str) -> bool:
+    return bool(await pool.fetchval("SELECT count(*) FROM applied WHERE event_id = $1", event_id))
+
+
+async def test_a_malformed_record_is_dead_lettered_and_the_next_one_processed(
+    pool: asyncpg.Pool,
+    endpoints: Endpoints,
+    topic_prefix: str,
+    publisher: KafkaPublisher,
+    running_consumer: EventConsumer,
+) -> None:
+    topic = topic_prefix + LOYALTY_POINTS
+    good = earned("m1", 8)
+    garbage = OutgoingRecord(
+        topic=topic, key=b"m1", value=b"{not json", headers=good.kafka_headers()
+    )
+    unknown = EventEnvelope.model_validate({**good.model_dump(), "id": "x", "type": "rapport.x.y"})
+    rejected = earned("m1", 13)
+    await publisher.publish(
+        [
+            garbage,
+            OutgoingRecord.of(topic, unknown),
+            OutgoingRecord.of(topic, rejected),
+            OutgoingRecord.of(topic, good),
+        ]
+    )
+
+    await eventually(lambda: _has(pool, 1), what="the good event applied")
+    dead = await read_topic(
+        endpoints.kafka_bootstrap, topic_prefix + dead_letter_topic("loyalty"), expected=3
+    )
+
+    assert await applied(pool) == [("m1", 8)]
+    reasons = [header(record, "dlq_reason") or "" for record in dead]
+    assert "value is not JSON" in reasons[0]
+    assert "unknown event type 'rapport.x.y'" in reasons[1]
+    assert "13 points are never awarded" in reasons[2]
+    assert bytes(dead[0].value) == b"{not json"
+    assert {header(record, "dlq_source_topic") for record in dead} == {topic}

@@ -1,0 +1,44 @@
+"""Reading what landed on a topic, for assertions."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+
+
+async def read_topic(
+    bootstrap_servers: str, topic: str, *, expected: int, timeout: float = 20.0
+) -> list[Any]:
+    """All records of ``topic`` from the beginning, once at least ``expected`` are there."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap_servers,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    records: list[Any] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while len(records) < expected and time.monotonic() < deadline:
+            batches = await consumer.getmany(timeout_ms=200)
+            for batch in batches.values():
+                records.extend(batch)
+    finally:
+        await consumer.stop()
+    if len(records) < expected:
+        raise AssertionError(
+            f"{topic}: expected at least {expected} records within {timeout:.0f}s, "
+            f"found {len(records)}"
+        )
+    return records
+
+
+def header(record: Any, name: str) -> str | None:
+    for key, value in record.headers:
+        if key == name:
+            return bytes(value).decode()
+    return None
