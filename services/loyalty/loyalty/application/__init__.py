@@ -1,0 +1,1 @@
+"""Use cases of the loyalty service: earning points, reading balances and history."""

@@ -1,0 +1,1 @@
+"""Points accounts: pure rules, no I/O."""

@@ -1,0 +1,122 @@
+"""The points account of one member, rebuilt from its own event stream.
+
+State changes only by applying events: a command method decides which events a request
+produces and returns them; the caller stores them and applies them. Replaying the stored
+events therefore always reproduces the same account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from rapport_events.contracts.loyalty import PointsEarned
+from rapport_events.envelope import DomainEvent
+
+from loyalty.domain.errors import AccountMismatch, LoyaltyError
+from loyalty.domain.points import points_for
+from loyalty.domain.tiers import Tier, tier_for
+
+EarningReason = Literal["purchase", "visit"]
+
+STREAM_PREFIX = "points-account-"
+
+
+def stream_id_for(member_id: str) -> str:
+    return f"{STREAM_PREFIX}{member_id}"
+
+
+@dataclass
+class PointsAccount:
+    member_id: str
+    brand_id: str | None = None
+    balance: int = 0
+    lifetime_earned: int = 0
+    version: int = 0
+    updated_at: datetime | None = None
+    # (reason, source id): a visit and a purchase are different facts even if their ids
+    # happened to coincide, but the same fact must never earn twice.
+    _applied_sources: set[tuple[str, str]] = field(default_factory=set, init=False, repr=False)
+
+    @classmethod
+    def replay(cls, member_id: str, events: Iterable[DomainEvent]) -> PointsAccount:
+        account = cls(member_id=member_id)
+        account.apply_all(events)
+        return account
+
+    @property
+    def stream_id(self) -> str:
+        return stream_id_for(self.member_id)
+
+    @property
+    def exists(self) -> bool:
+        return self.version > 0
+
+    @property
+    def tier(self) -> Tier:
+        return tier_for(self.lifetime_earned)
+
+    def has_applied(self, reason: str, source_id: str) -> bool:
+        return (reason, source_id) in self._applied_sources
+
+    # -- commands ------------------------------------------------------------------
+
+    def earn(
+        self,
+        *,
+        brand_id: str,
+        amount: Decimal,
+        reason: EarningReason,
+        source_id: str,
+        at: datetime,
+    ) -> list[DomainEvent]:
+        """The events that paying ``amount`` yuan produces; none if it earns nothing."""
+        if not source_id:
+            raise LoyaltyError("source_id must not be empty")
+        if self.brand_id is not None and brand_id != self.brand_id:
+            raise AccountMismatch(
+                f"brand_id {brand_id!r} does not match the brand {self.brand_id!r} "
+                f"of member {self.member_id!r}'s points account"
+            )
+        points = points_for(amount)
+        if points == 0 or self.has_applied(reason, source_id):
+            return []
+        return [
+            PointsEarned(
+                member_id=self.member_id,
+                brand_id=brand_id,
+                points=points,
+                balance=self.balance + points,
+                reason=reason,
+                source_id=source_id,
+                earned_at=at,
+            )
+        ]
+
+    # -- events --------------------------------------------------------------------
+
+    def apply_all(self, events: Iterable[DomainEvent]) -> None:
+        for event in events:
+            self.apply(event)
+
+    def apply(self, event: DomainEvent) -> None:
+        if isinstance(event, PointsEarned):
+            self._apply_earned(event)
+        else:
+            raise TypeError(f"a points account cannot apply {type(event).__name__}")
+        self.version += 1
+
+    def _apply_earned(self, event: PointsEarned) -> None:
+        if event.member_id != self.member_id:
+            raise AccountMismatch(
+                f"event for member {event.member_id!r} in the stream of {self.member_id!r}"
+            )
+        self.brand_id = self.brand_id or event.brand_id
+        self.balance += event.points
+        self.lifetime_earned += event.points
+        self._applied_sources.add((event.reason, event.source_id))
+        if self.updated_at is None or event.earned_at > self.updated_at:
+            self.updated_at = event.earned_at
