@@ -253,9 +253,8 @@ async def main(events: int, rounds: int) -> int:
             measured = statistics.median(r.measured for r in runs)
             reference = statistics.median(r.reference for r in runs)
             ratio = statistics.median(r.ratio for r in runs)
-            print(
-                f"{name:<24} {measured:>9.0f}  {runs[0].baseline:<24} {reference:>7.0f}  {ratio:.2f}"
-            )
+            baseline = runs[0].baseline
+            print(f"{name:<24} {measured:>9.0f}  {baseline:<24} {reference:>7.0f}  {ratio:.2f}")
     finally:
         await pool.close()
         await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

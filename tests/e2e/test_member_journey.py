@@ -175,8 +175,7 @@ async def test_a_member_registers_visits_goes_quiet_and_is_welcomed_back(
             lambda: _json_when(
                 notifier.get("/v1/deliveries", params={"member_id": member_id}),
                 lambda b: any(
-                    d["template"] == "welcome_back" and d["status"] == "delivered"
-                    for d in b
+                    d["template"] == "welcome_back" and d["status"] == "delivered" for d in b
                 ),
             ),
             what="a delivered welcome_back message",

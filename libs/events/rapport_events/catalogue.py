@@ -75,8 +75,7 @@ def example_event(model: type[DomainEvent]) -> DomainEvent:
     schema = model.model_json_schema()
     definitions = schema.get("$defs", {})
     data = {
-        name: example_value(name, spec, definitions)
-        for name, spec in schema["properties"].items()
+        name: example_value(name, spec, definitions) for name, spec in schema["properties"].items()
     }
     return model.model_validate(data)
 

@@ -108,20 +108,18 @@ class RecordProcessor:
     def topics(self) -> list[str]:
         return list(self._handlers)
 
-    async def process(self, record: IncomingRecord) -> str:
+    def _decode(self, record: IncomingRecord) -> tuple[DomainEvent, EventEnvelope] | str:
+        """The event, or the reason the record cannot be read."""
         try:
             envelope = EventEnvelope.from_kafka(record.headers, record.value)
-            event = self._registry.decode(envelope)
+            return self._registry.decode(envelope), envelope
         except MalformedEvent as exc:
-            await self.dead_letter(record, str(exc))
-            return Outcome.DEAD_LETTERED
-        handler = self._handlers.get(record.topic, {}).get(type(event))
-        if handler is None:
-            return Outcome.IGNORED
-        traceparent = _header(record, "traceparent") or envelope.traceparent
-        with continued_span(
+            return str(exc)
+
+    def _span(self, record: IncomingRecord, envelope: EventEnvelope) -> Any:
+        return continued_span(
             f"{record.topic} process",
-            traceparent=traceparent,
+            traceparent=_header(record, "traceparent") or envelope.traceparent,
             tracestate=envelope.tracestate,
             correlation_id=envelope.correlationid,
             kind=SpanKind.CONSUMER,
@@ -132,8 +130,76 @@ class RecordProcessor:
                 "messaging.consumer.group.name": self.service,
                 "cloudevents.event_type": envelope.type,
             },
-        ):
+        )
+
+    async def process(self, record: IncomingRecord) -> str:
+        """Handle one record in a transaction of its own."""
+        decoded = self._decode(record)
+        if isinstance(decoded, str):
+            await self.dead_letter(record, decoded)
+            return Outcome.DEAD_LETTERED
+        event, envelope = decoded
+        handler = self._handlers.get(record.topic, {}).get(type(event))
+        if handler is None:
+            return Outcome.IGNORED
+        with self._span(record, envelope):
             return await self._apply_with_retries(record, event, envelope, handler)
+
+    async def process_batch(self, records: Sequence[IncomingRecord]) -> list[str]:
+        """Handle one partition's records in order, in a single transaction.
+
+        The inbox rows of the whole batch are written with one statement. Any failure,
+        a rejected event included, rolls the batch back and hands its records one by one to
+        :meth:`process`, which retries and dead-letters them individually; failures are rare,
+        so the common case pays one commit per batch instead of one per record.
+        """
+        outcomes: dict[int, str] = {}
+        work: list[tuple[int, IncomingRecord, DomainEvent, EventEnvelope, Handler]] = []
+        for index, record in enumerate(records):
+            decoded = self._decode(record)
+            if isinstance(decoded, str):
+                await self.dead_letter(record, decoded)
+                outcomes[index] = Outcome.DEAD_LETTERED
+                continue
+            event, envelope = decoded
+            handler = self._handlers.get(record.topic, {}).get(type(event))
+            if handler is None:
+                outcomes[index] = Outcome.IGNORED
+            else:
+                work.append((index, record, event, envelope, handler))
+        if work:
+            try:
+                outcomes.update(await self._apply_batch(work))
+            except Exception as exc:
+                log.warning("batch of %d failed (%s); handling one by one", len(work), exc)
+                for index, record, *_ in work:
+                    outcomes[index] = await self.process(record)
+        return [outcomes[i] for i in range(len(records))]
+
+    async def _apply_batch(
+        self, work: list[tuple[int, IncomingRecord, DomainEvent, EventEnvelope, Handler]]
+    ) -> dict[int, str]:
+        outcomes: dict[int, str] = {}
+        async with self._unit_of_work() as uow:
+            rows = await uow.connection.fetch(
+                """
+                INSERT INTO processed_events (consumer, event_id)
+                SELECT $1, unnest($2::text[])
+                ON CONFLICT DO NOTHING RETURNING event_id
+                """,
+                self.service,
+                [envelope.id for _, _, _, envelope, _ in work],
+            )
+            first_seen = {row["event_id"] for row in rows}
+            for index, record, event, envelope, handler in work:
+                if envelope.id not in first_seen:
+                    outcomes[index] = Outcome.DUPLICATE
+                    continue
+                first_seen.discard(envelope.id)  # the same event twice in one batch
+                with self._span(record, envelope):
+                    await handler(event, envelope, uow)
+                outcomes[index] = Outcome.APPLIED
+        return outcomes
 
     async def _apply_with_retries(
         self, record: IncomingRecord, event: DomainEvent, envelope: EventEnvelope, handler: Handler
@@ -158,21 +224,27 @@ class RecordProcessor:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
 
+    def _unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self._pool, source=f"/rapport/{self.service}", clock=self._clock)
+
     async def _apply(self, event: DomainEvent, envelope: EventEnvelope, handler: Handler) -> str:
-        async with UnitOfWork(
-            self._pool, source=f"/rapport/{self.service}", clock=self._clock
-        ) as uow:
-            first_time = await uow.connection.fetchval(
-                """
-                INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2)
-                ON CONFLICT DO NOTHING RETURNING true
-                """,
-                self.service,
-                envelope.id,
-            )
-            if not first_time:
-                return Outcome.DUPLICATE
-            await handler(event, envelope, uow)
+        async with self._unit_of_work() as uow:
+            return await self._handle_once(uow, event, envelope, handler)
+
+    async def _handle_once(
+        self, uow: UnitOfWork, event: DomainEvent, envelope: EventEnvelope, handler: Handler
+    ) -> str:
+        first_time = await uow.connection.fetchval(
+            """
+            INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2)
+            ON CONFLICT DO NOTHING RETURNING true
+            """,
+            self.service,
+            envelope.id,
+        )
+        if not first_time:
+            return Outcome.DUPLICATE
+        await handler(event, envelope, uow)
         return Outcome.APPLIED
 
     async def dead_letter(self, record: IncomingRecord, reason: str) -> None:
@@ -252,8 +324,7 @@ class EventConsumer:
             await consumer.stop()
 
     async def _process_partition(self, records: Sequence[Any]) -> None:
-        for record in records:
-            await self.processor.process(record)
+        await self.processor.process_batch(records)
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -25,10 +25,10 @@ from rapport_events.envelope import EventEnvelope
 class ConcurrencyError(Exception):
     """The stream moved on since the writer read it."""
 
-    def __init__(self, stream_id: str, expected_version: int, actual_version: int) -> None:
+    def __init__(self, stream_id: str, expected_version: int, actual_version: int | None) -> None:
+        where = "has moved on" if actual_version is None else f"is at version {actual_version}"
         super().__init__(
-            f"stream {stream_id!r} is at version {actual_version}, "
-            f"the append expected version {expected_version}"
+            f"stream {stream_id!r} {where}; the append expected version {expected_version}"
         )
         self.stream_id = stream_id
         self.expected_version = expected_version
@@ -91,41 +91,40 @@ class PostgresEventStore:
             raise ValueError("expected_version cannot be negative")
         if not envelopes:
             return expected_version
-        async with self._connection() as connection, connection.transaction():
-            actual = await connection.fetchval(
-                "SELECT coalesce(max(stream_version), 0) FROM event_store WHERE stream_id = $1",
-                stream_id,
-            )
-            if actual != expected_version:
-                raise ConcurrencyError(stream_id, expected_version, actual)
-            rows = [
-                (stream_id, expected_version + offset, env.id, env.type, env.model_dump_json())
-                for offset, env in enumerate(envelopes, start=1)
-            ]
+        versions = list(range(expected_version + 1, expected_version + len(envelopes) + 1))
+        async with self._connection() as connection:
             try:
-                await connection.executemany(
+                # One statement: it appends only if the stream is still at the expected
+                # version; the unique (stream_id, stream_version) index catches a writer that
+                # passed the same check concurrently.
+                status = await connection.execute(
                     """
                     INSERT INTO event_store (stream_id, stream_version, event_id, event_type,
                                              envelope)
-                    VALUES ($1, $2, $3, $4, $5::text::jsonb)
+                    SELECT $1, version, event_id, event_type, envelope::jsonb
+                    FROM unnest($2::int[], $3::text[], $4::text[], $5::text[])
+                         AS appended(version, event_id, event_type, envelope)
+                    WHERE (SELECT coalesce(max(stream_version), 0) FROM event_store
+                           WHERE stream_id = $1) = $6
                     """,
-                    rows,
+                    stream_id,
+                    versions,
+                    [envelope.id for envelope in envelopes],
+                    [envelope.type for envelope in envelopes],
+                    [envelope.model_dump_json() for envelope in envelopes],
+                    expected_version,
                 )
             except asyncpg.UniqueViolationError as exc:
-                # A concurrent writer took the same versions between our read and insert.
                 if exc.constraint_name == "event_store_event_id_key":
                     raise DuplicateEventError(str(exc)) from exc
-                current = await self._version(stream_id)
-                raise ConcurrencyError(stream_id, expected_version, current) from exc
+                raise ConcurrencyError(stream_id, expected_version, None) from exc
+            if status.split()[-1] == "0":
+                actual = await connection.fetchval(
+                    "SELECT coalesce(max(stream_version), 0) FROM event_store WHERE stream_id = $1",
+                    stream_id,
+                )
+                raise ConcurrencyError(stream_id, expected_version, actual)
         return expected_version + len(envelopes)
-
-    async def _version(self, stream_id: str) -> int:
-        async with self._connection() as connection:
-            version: int = await connection.fetchval(
-                "SELECT coalesce(max(stream_version), 0) FROM event_store WHERE stream_id = $1",
-                stream_id,
-            )
-            return version
 
     async def load(self, stream_id: str, after_version: int = 0) -> list[StoredEvent]:
         async with self._connection() as connection:

@@ -17,8 +17,8 @@ from rapport_events.outbox import OutboxRelay
 from rapport_events.publisher import InMemoryPublisher
 from rapport_events.topics import LOYALTY_POINTS
 from rapport_events.uow import UnitOfWork
-from tests.support.infrastructure import Endpoints
 
+from tests.support.infrastructure import Endpoints
 from tests.support.kafka import read_topic
 from tests.support.polling import eventually
 
