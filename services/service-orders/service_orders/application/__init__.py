@@ -1,0 +1,1 @@
+"""Use cases of the service-orders service: commands, their handlers, queries and ports."""

@@ -1,0 +1,1 @@
+"""Appointments, visits and purchases: the rules, free of I/O."""
