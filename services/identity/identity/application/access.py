@@ -1,0 +1,115 @@
+"""Who may see and change which members and staff (PIPL: staff see only their own customers).
+
+Members outside a caller's reach answer 404 rather than 403, so that ids cannot be probed
+for existence.
+"""
+
+from __future__ import annotations
+
+from rapport_platform.auth import Principal, Role
+
+from identity.domain.errors import MemberNotFound, NotPermitted
+from identity.domain.member import Member
+from identity.domain.organisation import StaffRole
+
+BRAND_WIDE = frozenset({Role.HQ, Role.INTEGRATION})
+
+
+def may_see_member(actor: Principal, member: Member) -> bool:
+    if actor.brand_id != member.brand_id:
+        return False
+    if actor.role in BRAND_WIDE:
+        return True
+    if actor.role is Role.STORE_MANAGER:
+        return member.store_id == actor.store_id
+    if actor.role is Role.ASSOCIATE:
+        return member.associate_id == actor.subject
+    return False
+
+
+def sees_personal_data(actor: Principal, member: Member) -> bool:
+    """Full name and phone for those who serve her; systems get them masked."""
+    if not may_see_member(actor, member):
+        return False
+    return actor.role in (Role.HQ, Role.STORE_MANAGER, Role.ASSOCIATE)
+
+
+def ensure_may_register_into(actor: Principal, store_id: str) -> None:
+    if actor.role in (Role.STORE_MANAGER, Role.ASSOCIATE) and actor.store_id != store_id:
+        raise NotPermitted(
+            f"a {actor.role} may only register members into her own store ({actor.store_id})",
+            fields={"store_id": "not your store"},
+        )
+
+
+def ensure_may_bind(actor: Principal, member: Member) -> None:
+    """An associate may bind an unbound member of her store (or confirm her own binding)."""
+    if actor.role is Role.ASSOCIATE:
+        reachable = member.brand_id == actor.brand_id and (
+            member.associate_id == actor.subject
+            or (member.associate_id is None and member.store_id == actor.store_id)
+        )
+    else:
+        reachable = may_see_member(actor, member)
+    if not reachable:
+        raise MemberNotFound(member.member_id)
+
+
+def ensure_binds_to_self(actor: Principal, associate_id: str) -> None:
+    if actor.role is Role.ASSOCIATE and associate_id != actor.subject:
+        raise NotPermitted(
+            "an associate may only bind members to herself, with her own invite code",
+            fields={"invite_code": "not your invite code"},
+        )
+
+
+def ensure_may_create_staff(actor: Principal, role: StaffRole, store_id: str | None) -> None:
+    if actor.role is Role.HQ:
+        return
+    if actor.role is Role.STORE_MANAGER:
+        if role is not StaffRole.ASSOCIATE:
+            raise NotPermitted(
+                "a store manager may only create associates", fields={"role": "not allowed"}
+            )
+        if store_id != actor.store_id:
+            raise NotPermitted(
+                f"a store manager may only create associates of her own store ({actor.store_id})",
+                fields={"store_id": "not your store"},
+            )
+        return
+    raise NotPermitted(f"a {actor.role} may not create staff")
+
+
+def staff_store_scope(actor: Principal, store_id: str | None) -> str | None:
+    """The store whose staff a listing shows: a store manager only ever sees her own."""
+    if actor.role is Role.STORE_MANAGER:
+        if store_id is not None and store_id != actor.store_id:
+            raise NotPermitted(
+                "a store manager may only list the staff of her own store",
+                fields={"store_id": "not your store"},
+            )
+        return actor.store_id
+    return store_id
+
+
+def member_scope(
+    actor: Principal, store_id: str | None, associate_id: str | None
+) -> tuple[str | None, str | None]:
+    """The (store, associate) filter a member listing runs with, narrowed to the caller's reach."""
+    if actor.role is Role.STORE_MANAGER:
+        if store_id is not None and store_id != actor.store_id:
+            raise NotPermitted(
+                "a store manager may only list the members of her own store",
+                fields={"store_id": "not your store"},
+            )
+        return actor.store_id, associate_id
+    if actor.role is Role.ASSOCIATE:
+        if associate_id is not None and associate_id != actor.subject:
+            raise NotPermitted(
+                "an associate may only list the members bound to her",
+                fields={"associate_id": "not you"},
+            )
+        return store_id, actor.subject
+    if actor.role in BRAND_WIDE:
+        return store_id, associate_id
+    raise NotPermitted(f"a {actor.role} has no access to members")

@@ -1,0 +1,1 @@
+"""The identity rules: pure values and decisions, no I/O."""

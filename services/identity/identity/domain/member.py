@@ -1,0 +1,116 @@
+"""The member aggregate: registration, and binding to the associate who recruited her."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from rapport_events.contracts.identity import (
+    Channel,
+    Gender,
+    MemberBoundToAssociate,
+    MemberRegistered,
+)
+
+from identity.domain import ids
+from identity.domain.errors import AlreadyBound, InvalidBirthday, InvalidValue
+from identity.domain.names import normalise_name, resolve_surname
+from identity.domain.organisation import Staff
+from identity.domain.phone import normalise_phone
+
+# Brands operate in mainland China (no daylight saving): "today" is the date in Beijing time,
+# so a baby registered at 01:00 on her birthday is not told she is born in the future.
+CHINA_TIME = timezone(timedelta(hours=8), "CST")
+EARLIEST_BIRTHDAY = date(1900, 1, 1)
+
+
+def check_birthday(birthday: date, now: datetime) -> date:
+    today = now.astimezone(CHINA_TIME).date()
+    if birthday > today:
+        raise InvalidBirthday(f"must not be in the future (today is {today.isoformat()})")
+    if birthday < EARLIEST_BIRTHDAY:
+        raise InvalidBirthday(f"must not be before {EARLIEST_BIRTHDAY.isoformat()}")
+    return birthday
+
+
+@dataclass
+class Member:
+    member_id: str
+    brand_id: str
+    store_id: str
+    name: str
+    surname: str
+    phone: str
+    gender: Gender
+    birthday: date | None
+    preferred_channel: Channel
+    registered_at: datetime
+    associate_id: str | None = None
+    bound_at: datetime | None = None
+
+    @classmethod
+    def register(
+        cls,
+        *,
+        brand_id: str,
+        store_id: str,
+        name: str,
+        surname: str | None,
+        phone: str,
+        gender: Gender,
+        birthday: date | None,
+        preferred_channel: Channel,
+        now: datetime,
+    ) -> tuple[Member, MemberRegistered]:
+        """A new member and the event announcing her; the name and phone are normalised."""
+        full_name = normalise_name(name)
+        member = cls(
+            member_id=ids.new_id(ids.MEMBER),
+            brand_id=brand_id,
+            store_id=store_id,
+            name=full_name,
+            surname=resolve_surname(full_name, surname),
+            phone=normalise_phone(phone),
+            gender=gender,
+            birthday=check_birthday(birthday, now) if birthday is not None else None,
+            preferred_channel=preferred_channel,
+            registered_at=now,
+        )
+        event = MemberRegistered(
+            member_id=member.member_id,
+            brand_id=brand_id,
+            store_id=store_id,
+            surname=member.surname,
+            gender=gender,
+            birthday=member.birthday,
+            preferred_channel=preferred_channel,
+            registered_at=now,
+        )
+        return member, event
+
+    def bind_to(self, associate: Staff, now: datetime) -> MemberBoundToAssociate | None:
+        """Bind her to ``associate`` through the associate's invite code.
+
+        Binding again to the same associate changes nothing and announces nothing, so a
+        member who scans the same QR code twice is harmless. Moving her away from another
+        associate is a hand-over, not a binding.
+        """
+        if not associate.is_associate:
+            raise InvalidValue("invite_code", f"{associate.staff_id} is not an associate")
+        if associate.brand_id != self.brand_id:
+            raise InvalidValue("invite_code", "the associate works for another brand")
+        if self.associate_id == associate.staff_id:
+            return None
+        if self.associate_id is not None:
+            raise AlreadyBound(self.member_id, self.associate_id)
+        self.associate_id = associate.staff_id
+        self.bound_at = now
+        return MemberBoundToAssociate(
+            member_id=self.member_id,
+            brand_id=self.brand_id,
+            store_id=self.store_id,
+            associate_id=associate.staff_id,
+            previous_associate_id=None,
+            via="invite_code",
+            bound_at=now,
+        )
