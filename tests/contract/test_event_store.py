@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import asyncpg
 import pytest
 from rapport_events.commit_log import START
-from rapport_events.contracts.loyalty import PointsEarned
-from rapport_events.envelope import EventEnvelope
 from rapport_events.store import (
     ConcurrencyError,
     DuplicateEventError,
@@ -17,20 +13,7 @@ from rapport_events.store import (
     PostgresEventStore,
 )
 
-AT = datetime(2026, 5, 1, tzinfo=UTC)
-
-
-def earned(member: str, points: int) -> EventEnvelope:
-    event = PointsEarned(
-        member_id=member,
-        brand_id="brd_1",
-        points=points,
-        balance=points,
-        reason="purchase",
-        source_id=f"pur_{points}",
-        earned_at=AT,
-    )
-    return EventEnvelope.wrap(event, source="/rapport/loyalty", brand_id="brd_1", time=AT)
+from tests.support.events import points_envelope
 
 
 @pytest.fixture(params=["memory", "postgres"])
@@ -42,7 +25,7 @@ def store(request: pytest.FixtureRequest) -> EventStore:
 
 
 async def test_a_new_stream_starts_at_version_zero(store: EventStore) -> None:
-    events = [earned("m1", 10), earned("m1", 20)]
+    events = [points_envelope("m1", 10), points_envelope("m1", 20)]
     assert await store.append("acct-m1", 0, events) == 2
 
     loaded = await store.load("acct-m1")
@@ -51,10 +34,10 @@ async def test_a_new_stream_starts_at_version_zero(store: EventStore) -> None:
 
 
 async def test_appending_on_a_stale_version_is_a_conflict(store: EventStore) -> None:
-    await store.append("acct-m1", 0, [earned("m1", 10)])
+    await store.append("acct-m1", 0, [points_envelope("m1", 10)])
 
     with pytest.raises(ConcurrencyError) as conflict:
-        await store.append("acct-m1", 0, [earned("m1", 20)])
+        await store.append("acct-m1", 0, [points_envelope("m1", 20)])
 
     assert conflict.value.expected_version == 0
     assert conflict.value.actual_version == 1
@@ -62,7 +45,7 @@ async def test_appending_on_a_stale_version_is_a_conflict(store: EventStore) -> 
 
 
 async def test_load_after_a_version_returns_the_tail(store: EventStore) -> None:
-    await store.append("acct-m1", 0, [earned("m1", p) for p in (1, 2, 3)])
+    await store.append("acct-m1", 0, [points_envelope("m1", p) for p in (1, 2, 3)])
     tail = await store.load("acct-m1", after_version=2)
     assert [s.envelope.data["points"] for s in tail] == [3]
 
@@ -77,14 +60,18 @@ async def test_an_empty_append_changes_nothing(store: EventStore) -> None:
 
 
 async def test_the_same_event_cannot_be_stored_twice(store: EventStore) -> None:
-    event = earned("m1", 10)
+    event = points_envelope("m1", 10)
     await store.append("acct-m1", 0, [event])
     with pytest.raises(DuplicateEventError):
         await store.append("acct-m2", 0, [event])
 
 
 async def test_read_all_follows_commit_order_across_streams(store: EventStore) -> None:
-    first, second, third = earned("m1", 1), earned("m2", 2), earned("m1", 3)
+    first, second, third = (
+        points_envelope("m1", 1),
+        points_envelope("m2", 2),
+        points_envelope("m1", 3),
+    )
     await store.append("acct-m1", 0, [first])
     await store.append("acct-m2", 0, [second])
     await store.append("acct-m1", 1, [third])

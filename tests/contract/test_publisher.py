@@ -3,34 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
 
 import pytest
 import pytest_asyncio
-from rapport_events.contracts.loyalty import PointsEarned
 from rapport_events.envelope import EventEnvelope
 from rapport_events.publisher import InMemoryPublisher, KafkaPublisher, OutgoingRecord, Publisher
 from rapport_events.topics import LOYALTY_POINTS
 
+from tests.support.events import points_envelope
 from tests.support.infrastructure import Endpoints
 from tests.support.kafka import read_topic
 
-AT = datetime(2026, 5, 1, tzinfo=UTC)
 Received = tuple[bytes, bytes, list[tuple[str, bytes]]]
 ReadBack = Callable[[str, int], Awaitable[list[Received]]]
-
-
-def earned(member: str, points: int) -> EventEnvelope:
-    event = PointsEarned(
-        member_id=member,
-        brand_id="brd_1",
-        points=points,
-        balance=points,
-        reason="purchase",
-        source_id=f"pur_{points}",
-        earned_at=AT,
-    )
-    return EventEnvelope.wrap(event, source="/rapport/loyalty", brand_id="brd_1", time=AT)
 
 
 @pytest_asyncio.fixture
@@ -68,7 +53,12 @@ async def test_published_records_arrive_keyed_and_in_order_per_key(
 ) -> None:
     publisher, read_back, prefix = publisher_and_reader
     topic = prefix + LOYALTY_POINTS
-    envelopes = [earned("m1", 1), earned("m2", 2), earned("m1", 3), earned("m1", 4)]
+    envelopes = [
+        points_envelope("m1", 1),
+        points_envelope("m2", 2),
+        points_envelope("m1", 3),
+        points_envelope("m1", 4),
+    ]
 
     await publisher.publish([OutgoingRecord.of(topic, e) for e in envelopes])
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 
 import asyncpg
 import pytest_asyncio
@@ -15,25 +14,11 @@ from rapport_events.envelope import EventEnvelope
 from rapport_events.publisher import KafkaPublisher, OutgoingRecord
 from rapport_events.topics import LOYALTY_POINTS, dead_letter_topic
 from rapport_events.uow import UnitOfWork
-from tests.support.infrastructure import Endpoints
 
+from tests.support.events import AT, points_envelope
+from tests.support.infrastructure import Endpoints
 from tests.support.kafka import header, read_topic
 from tests.support.polling import eventually
-
-AT = datetime(2026, 5, 1, tzinfo=UTC)
-
-
-def earned(member: str, points: int) -> EventEnvelope:
-    event = PointsEarned(
-        member_id=member,
-        brand_id="brd_1",
-        points=points,
-        balance=points,
-        reason="purchase",
-        source_id=f"pur_{member}_{points}",
-        earned_at=AT,
-    )
-    return EventEnvelope.wrap(event, source="/t", brand_id="brd_1", time=AT)
 
 
 async def record_points(event: PointsEarned, envelope: EventEnvelope, uow: UnitOfWork) -> None:
@@ -93,10 +78,10 @@ async def test_a_duplicate_delivery_is_applied_once(
     running_consumer: EventConsumer,
 ) -> None:
     topic = topic_prefix + LOYALTY_POINTS
-    first, second = earned("m1", 5), earned("m1", 7)
+    first, second = points_envelope("m1", 5), points_envelope("m1", 7)
     # One member's records share a partition, so once the last one is applied every
     # earlier record (the duplicates included) has been through the consumer.
-    last = earned("m1", 99)
+    last = points_envelope("m1", 99)
     records = [first, first, second, first, last]
     await publisher.publish([OutgoingRecord.of(topic, e) for e in records])
 
@@ -122,12 +107,12 @@ async def test_a_malformed_record_is_dead_lettered_and_the_next_one_processed(
     running_consumer: EventConsumer,
 ) -> None:
     topic = topic_prefix + LOYALTY_POINTS
-    good = earned("m1", 8)
+    good = points_envelope("m1", 8)
     garbage = OutgoingRecord(
         topic=topic, key=b"m1", value=b"{not json", headers=good.kafka_headers()
     )
     unknown = EventEnvelope.model_validate({**good.model_dump(), "id": "x", "type": "rapport.x.y"})
-    rejected = earned("m1", 13)
+    rejected = points_envelope("m1", 13)
     await publisher.publish(
         [
             garbage,

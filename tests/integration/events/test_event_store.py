@@ -3,42 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 import asyncpg
 import pytest
 from rapport_events.clock import ManualClock
 from rapport_events.commit_log import START, fetch_committed
-from rapport_events.contracts.loyalty import PointsEarned
-from rapport_events.envelope import EventEnvelope
 from rapport_events.store import ConcurrencyError, PostgresEventStore
 from rapport_events.uow import UnitOfWork
 
-AT = datetime(2026, 5, 1, tzinfo=UTC)
-
-
-def earned(member: str, points: int) -> PointsEarned:
-    return PointsEarned(
-        member_id=member,
-        brand_id="brd_1",
-        points=points,
-        balance=points,
-        reason="purchase",
-        source_id=f"pur_{member}_{points}",
-        earned_at=AT,
-    )
-
-
-def wrapped(member: str, points: int) -> EventEnvelope:
-    return EventEnvelope.wrap(earned(member, points), source="/t", brand_id="brd_1", time=AT)
+from tests.support.events import AT, points_earned, points_envelope
 
 
 async def test_concurrent_appends_on_one_version_let_exactly_one_win(pool: asyncpg.Pool) -> None:
     store = PostgresEventStore(pool)
-    await store.append("acct-m1", 0, [wrapped("m1", 1)])
+    await store.append("acct-m1", 0, [points_envelope("m1", 1)])
 
     results = await asyncio.gather(
-        *(store.append("acct-m1", 1, [wrapped("m1", 10 + i)]) for i in range(8)),
+        *(store.append("acct-m1", 1, [points_envelope("m1", 10 + i)]) for i in range(8)),
         return_exceptions=True,
     )
 
@@ -58,14 +39,14 @@ async def test_a_slow_transaction_is_not_skipped_by_a_reader(pool: asyncpg.Pool)
 
     async def slow_writer() -> None:
         async with UnitOfWork(pool, source="/t", clock=clock) as uow:
-            await uow.append_to_stream("acct-slow", 0, [earned("slow", 1)], brand_id="brd_1")
+            await uow.append_to_stream("acct-slow", 0, [points_earned("slow", 1)], brand_id="brd_1")
             slow_has_written.set()
             await release_slow.wait()
 
     slow = asyncio.create_task(slow_writer())
     await slow_has_written.wait()
     async with UnitOfWork(pool, source="/t", clock=clock) as uow:
-        await uow.append_to_stream("acct-fast", 0, [earned("fast", 2)], brand_id="brd_1")
+        await uow.append_to_stream("acct-fast", 0, [points_earned("fast", 2)], brand_id="brd_1")
 
     while_slow_is_open = await PostgresEventStore(pool).read_all(START)
     release_slow.set()
@@ -85,7 +66,7 @@ async def test_concurrent_writers_and_a_reader_miss_nothing(pool: asyncpg.Pool) 
     async def writer(number: int) -> None:
         for sequence in range(per_writer):
             async with UnitOfWork(pool, source="/t", clock=clock) as uow:
-                uow.emit(earned(f"m{number}", sequence + 1), brand_id="brd_1")
+                uow.emit(points_earned(f"m{number}", sequence + 1), brand_id="brd_1")
                 # Hold some transactions open so positions commit out of order.
                 await asyncio.sleep(0.002 * ((number + sequence) % 3))
 
@@ -119,7 +100,7 @@ async def test_a_rolled_back_unit_of_work_leaves_no_state_and_no_event(
     with pytest.raises(RuntimeError, match="boom"):
         async with UnitOfWork(pool, source="/t", clock=ManualClock(AT)) as uow:
             await uow.connection.execute("INSERT INTO balances VALUES ('m1', 10)")
-            uow.emit(earned("m1", 10), brand_id="brd_1")
+            uow.emit(points_earned("m1", 10), brand_id="brd_1")
             raise RuntimeError("boom")
 
     assert await pool.fetchval("SELECT count(*) FROM balances") == 0

@@ -5,37 +5,23 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 import pytest
 from rapport_events.clock import ManualClock
-from rapport_events.contracts.loyalty import PointsEarned
 from rapport_events.envelope import EventEnvelope
 from rapport_events.outbox import OutboxRelay
 from rapport_events.publisher import InMemoryPublisher
 from rapport_events.topics import LOYALTY_POINTS
 from rapport_events.uow import UnitOfWork
 
+from tests.support.events import AT, points_earned
 from tests.support.infrastructure import Endpoints
 from tests.support.kafka import read_topic
 from tests.support.polling import eventually
 
-AT = datetime(2026, 5, 1, tzinfo=UTC)
 RELAY_PROCESS = Path(__file__).with_name("relay_process.py")
-
-
-def earned(member: str, points: int) -> PointsEarned:
-    return PointsEarned(
-        member_id=member,
-        brand_id="brd_1",
-        points=points,
-        balance=points,
-        reason="purchase",
-        source_id=f"pur_{member}_{points}",
-        earned_at=AT,
-    )
 
 
 async def write_events(pool: asyncpg.Pool, members: int, per_member: int) -> None:
@@ -44,7 +30,7 @@ async def write_events(pool: asyncpg.Pool, members: int, per_member: int) -> Non
     async def member_writes(number: int) -> None:
         for points in range(1, per_member + 1):
             async with UnitOfWork(pool, source="/t", clock=clock) as uow:
-                uow.emit(earned(f"m{number}", points), brand_id="brd_1")
+                uow.emit(points_earned(f"m{number}", points), brand_id="brd_1")
 
     await asyncio.gather(*(member_writes(n) for n in range(members)))
 
