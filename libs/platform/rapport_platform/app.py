@@ -150,9 +150,20 @@ async def _http_error(request: Request, error: StarletteHTTPException) -> JSONRe
     )
 
 
+FIELD_LOCATIONS = ("body.", "query.", "path.", "header.")
+
+
+def _located(problem: FieldProblem) -> FieldProblem:
+    """Domain rules name inputs as they know them (``phone``); over HTTP a name without a
+    location is a request-body field, so clients read the same names as pydantic's."""
+    if problem.field.startswith(FIELD_LOCATIONS):
+        return problem
+    return problem.model_copy(update={"field": f"body.{problem.field}"})
+
+
 async def _domain_error(request: Request, error: DomainError) -> JSONResponse:
     return JSONResponse(
-        error_body(error.code, error.message, error.fields),
+        error_body(error.code, error.message, [_located(p) for p in error.fields]),
         status_code=error.http_status,
         headers=error.headers or None,
     )

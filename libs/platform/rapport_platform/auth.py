@@ -102,7 +102,7 @@ class Principal(BaseModel):
             if not explicit:
                 raise Rejected(
                     "a platform administrator must name the brand to act on",
-                    fields={"brand_id": "required for role platform_admin"},
+                    fields={"query.brand_id": "required for role platform_admin"},
                 )
             return explicit
         assert self.brand_id is not None  # guaranteed by the model validator

@@ -137,6 +137,7 @@ def build_app(definition: ServiceDefinition) -> FastAPI:
         openapi_tags=definition.openapi_tags or None,
     )
     app.state.runtime = runtime
+    app.state.audit = audit
     app.state.auth_secret = settings.auth_secret.get_secret_value()
     _instrument(app)
     return app
@@ -185,7 +186,11 @@ async def _running(
             clock=runtime.clock,
             topic_prefix=settings.topic_prefix,
         )
-        runtime.consumer = EventConsumer(processor, bootstrap_servers=settings.kafka_bootstrap)
+        runtime.consumer = EventConsumer(
+            processor,
+            bootstrap_servers=settings.kafka_bootstrap,
+            group_id=settings.topic_prefix + definition.name,
+        )
         background.append(runtime.consumer.run)
     background.extend(definition.workers(runtime))
     await audit.start()

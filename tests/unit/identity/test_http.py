@@ -245,7 +245,7 @@ async def test_bad_values_are_422_naming_the_field(
     response = await brand.register(**extra)
     assert response.status_code == 422, response.text
     error = response.json()["error"]
-    assert [problem["field"] for problem in error["fields"]] == [field]
+    assert [problem["field"] for problem in error["fields"]] == [f"body.{field}"]
     assert field in error["message"]
 
 

@@ -137,7 +137,7 @@ def test_require_brand_makes_a_platform_admin_name_the_brand() -> None:
     with pytest.raises(Rejected) as refused:
         ADMIN.require_brand(None)
     assert refused.value.http_status == 422
-    assert [problem.field for problem in refused.value.fields] == ["brand_id"]
+    assert [problem.field for problem in refused.value.fields] == ["query.brand_id"]
 
 
 def test_the_cli_prints_a_token_signed_with_the_configured_secret(
