@@ -3,46 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 
-from pydantic import Field
 from rapport_platform.service import Runtime, ServiceDefinition
-from rapport_platform.settings import ServiceSettings
 
 from journey.adapters import MIGRATIONS
-from journey.domain.journey import LifecycleRules
-from journey.entrypoints.consumers import subscriptions_with
+from journey.entrypoints.consumers import subscriptions
 from journey.entrypoints.http import routers
 from journey.entrypoints.timers import timer_worker
+from journey.settings import SERVICE_NAME, JourneySettings
 
-SERVICE_NAME = "journey"
+__all__ = ["JourneySettings", "definition", "workers"]
 
 
-class JourneySettings(ServiceSettings):
-    service_name: str = SERVICE_NAME
-    http_port: int = Field(default=8104, ge=1, le=65535)
-    dormant_after_days: int = Field(default=30, ge=1, le=3650)
+def workers(runtime: Runtime) -> list[Callable[[], Awaitable[None]]]:
+    return [timer_worker(runtime)]
 
 
 def definition(settings: JourneySettings | None = None) -> ServiceDefinition:
-    settings = settings or JourneySettings()
-    rules = LifecycleRules(dormant_after=timedelta(days=settings.dormant_after_days))
-
-    def workers(runtime: Runtime) -> list[Callable[[], Awaitable[None]]]:
-        return [timer_worker(runtime, rules)]
-
     return ServiceDefinition(
         name=SERVICE_NAME,
         title="Rapport journey",
         description=(
             "Places every member on the lifecycle map (new, potential, high-value, dormant, "
-            "churn-risk, won back) from her events, holds durable timers and requests "
-            "touchpoints such as the welcome-back message after 30 days without a visit."
+            "churn-risk, won back) from her registrations and visits, holds durable timers, "
+            "and requests touchpoints such as the welcome-back message after 30 days without "
+            "a visit. All endpoints need a bearer token; data is scoped to the caller's brand, "
+            "store managers see their store and associates the members bound to them."
         ),
-        settings=settings,
+        settings=settings or JourneySettings(),
         routers=routers,
         migrations=MIGRATIONS,
-        subscriptions=subscriptions_with(rules),
+        subscriptions=subscriptions,
         workers=workers,
-        openapi_tags=[{"name": "journeys", "description": "Members' lifecycle stages."}],
+        openapi_tags=[
+            {"name": "journeys", "description": "Members' lifecycle stages and touchpoints."}
+        ],
     )

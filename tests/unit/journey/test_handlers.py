@@ -1,173 +1,337 @@
-"""The journey's reactions and its timer, on an in-memory store with a manual clock."""
+"""The journey's reactions to events and its timers, on in-memory stores with a manual clock."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from journey.application import handlers
-from journey.domain.journey import LifecycleRules
+from journey.domain.journey import MemberJourney, Visit
+from journey.domain.rules import Reaction, Rule, Rulebook, standard_rulebook
+from journey.domain.timers import Timer, TimerRequest
+from journey.domain.touchpoints import to_member
 from rapport_events.clock import ManualClock
 from rapport_events.contracts.identity import MemberBoundToAssociate, MemberRegistered
 from rapport_events.contracts.journey import StageChanged, TouchpointRequested
-from rapport_events.contracts.notifier import MessageDelivered
+from rapport_events.contracts.notifier import MessageDelivered, MessageDeliveryFailed
 from rapport_events.contracts.service_orders import VisitCompleted
 from rapport_events.envelope import DomainEvent, EventEnvelope
+from rapport_events.tracing import trace_id_of
 
-from tests.unit.journey.fakes import InMemoryJourneyStore, RecordingEmitter
+from tests.unit.journey.fakes import FakeJourneyUnitOfWork
 
-RULES = LifecycleRules()
 T0 = datetime(2026, 3, 1, 10, tzinfo=UTC)
-TRACE = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
 
 
-def envelope(event: DomainEvent) -> EventEnvelope:
+def envelope(event: DomainEvent, correlation_id: str = "corr-visit") -> EventEnvelope:
     return EventEnvelope.wrap(
-        event, source="/test", brand_id="brd_1", time=T0, traceparent=TRACE, correlation_id="c-1"
-    )
-
-
-def registration() -> MemberRegistered:
-    return MemberRegistered(
-        member_id="mbr_1",
+        event,
+        source="/rapport/test",
         brand_id="brd_1",
-        store_id="sto_1",
-        surname="梁",
-        gender="female",
-        preferred_channel="wechat",
-        registered_at=T0,
-    )
-
-
-def visit(number: int, at: datetime) -> VisitCompleted:
-    return VisitCompleted(
-        visit_id=f"vst_{number}",
-        member_id="mbr_1",
-        brand_id="brd_1",
-        store_id="sto_1",
-        service_code="gel-manicure",
-        amount=Decimal("268.00"),
-        completed_at=at,
+        time=T0,
+        correlation_id=correlation_id,
+        traceparent=TRACEPARENT,
     )
 
 
 class Scenario:
-    def __init__(self) -> None:
+    """One member's life on a manual clock; events are handled the moment they happen."""
+
+    def __init__(self, rules: Rulebook | None = None, member_id: str = "mbr_1") -> None:
         self.clock = ManualClock(T0)
-        self.store = InMemoryJourneyStore()
-        self.emitter = RecordingEmitter(self.clock)
+        self.uow = FakeJourneyUnitOfWork(self.clock)
+        self.rules = rules or standard_rulebook()
+        self.member_id = member_id
+        self.visits = 0
+        self.last_visit_envelope: EventEnvelope | None = None
 
-    async def register(self) -> None:
-        event = registration()
-        await handlers.member_registered(event, envelope(event), self.store, self.emitter)
+    async def register(self, gender: str = "female") -> None:
+        event = MemberRegistered(
+            member_id=self.member_id,
+            brand_id="brd_1",
+            store_id="sto_1",
+            surname="梁",
+            gender="female" if gender == "female" else "male",
+            preferred_channel="wechat",
+            registered_at=self.clock.now(),
+        )
+        await handlers.member_registered(event, envelope(event), self.uow, self.rules)
 
-    async def visit(self, number: int) -> None:
-        event = visit(number, self.clock.now())
-        await handlers.visit_completed(event, envelope(event), self.store, self.emitter, RULES)
+    async def visit(self, at: datetime | None = None, correlation_id: str = "corr-visit") -> None:
+        self.visits += 1
+        event = VisitCompleted(
+            visit_id=f"vst_{self.visits}",
+            member_id=self.member_id,
+            brand_id="brd_1",
+            store_id="sto_1",
+            service_code="gel-manicure",
+            amount=Decimal("268.00"),
+            completed_at=at or self.clock.now(),
+        )
+        self.last_visit_envelope = envelope(event, correlation_id)
+        await handlers.visit_completed(event, self.last_visit_envelope, self.uow, self.rules)
 
-    async def days_pass(self, days: float) -> int:
+    async def days_pass(self, days: float, limit: int = 100) -> int:
         self.clock.advance(timedelta(days=days))
-        return await handlers.fire_due_timers(self.store, self.emitter, self.clock.now(), RULES)
+        return await handlers.fire_due_timers(self.uow, self.clock.now(), limit, rules=self.rules)
+
+    def stages(self) -> list[str]:
+        return self.uow.journeys.stages(self.member_id)
 
     def touchpoints(self) -> list[TouchpointRequested]:
-        return [e for e in self.emitter.events if isinstance(e, TouchpointRequested)]
+        return self.uow.events(TouchpointRequested)
+
+    def active_dormancy(self) -> list[Timer]:
+        return [s.timer for s in self.uow.timers.active(self.member_id, "dormancy")]
 
 
-async def test_two_visits_then_thirty_quiet_days_make_her_dormant_with_one_welcome_back() -> None:
+async def test_the_second_visit_makes_her_potential_and_each_change_is_published() -> None:
     s = Scenario()
     await s.register()
-    await s.visit(1)
+    await s.visit()
     await s.days_pass(3)
-    await s.visit(2)
+    await s.visit()
+
+    assert s.stages() == ["new", "potential"]
+    changes = s.uow.events(StageChanged)
+    assert [(c.from_stage, c.to_stage) for c in changes] == [(None, "new"), ("new", "potential")]
+    caused_by_visit = s.uow.envelopes(StageChanged)[-1]
+    assert s.last_visit_envelope is not None
+    assert caused_by_visit.causationid == s.last_visit_envelope.id
+    assert s.uow.journeys.rows["mbr_1"].visit_count == 2
+
+
+async def test_thirty_days_without_a_visit_make_her_dormant_with_one_welcome_back() -> None:
+    s = Scenario()
+    await s.register()
+    await s.visit()
+    await s.days_pass(3)
+    await s.visit()
 
     assert await s.days_pass(29) == 0
-    assert s.store.stages("mbr_1") == ["new", "potential"]
+    assert s.stages() == ["new", "potential"]
     assert await s.days_pass(1) == 1
     assert await s.days_pass(30) == 0
 
-    assert s.store.stages("mbr_1") == ["new", "potential", "dormant"]
+    assert s.stages() == ["new", "potential", "dormant"]
+    assert s.active_dormancy() == []
     [touchpoint] = s.touchpoints()
     assert touchpoint.template == "welcome_back"
+    assert (touchpoint.audience, touchpoint.recipient_id) == ("member", "mbr_1")
     assert touchpoint.channel == "wechat"
     assert touchpoint.marketing is True
     assert touchpoint.variables == {"surname": "梁", "title": "女士", "offer": "回归礼券"}
-    assert s.store.touchpoints[touchpoint.touchpoint_id].status == "requested"
-    changes = [e for e in s.emitter.events if isinstance(e, StageChanged)]
-    assert [c.to_stage for c in changes] == ["new", "potential", "dormant"]
+    assert touchpoint.requested_at == T0 + timedelta(days=33)
+    assert s.uow.touchpoints.log[touchpoint.touchpoint_id].status == "requested"
 
 
 async def test_a_visit_on_day_29_postpones_dormancy() -> None:
     s = Scenario()
     await s.register()
-    await s.visit(1)
+    await s.visit()
     await s.days_pass(29)
-    await s.visit(2)
+    await s.visit()
 
+    [active] = s.active_dormancy()
+    assert active.due_at == T0 + timedelta(days=59)
     assert await s.days_pass(2) == 0
-    assert len(s.store.active("mbr_1", "dormancy")) == 1
-    assert s.store.stages("mbr_1") == ["new", "potential"]
+    assert s.stages() == ["new", "potential"]
     assert await s.days_pass(28) == 1
-    assert s.store.stages("mbr_1")[-1] == "dormant"
+    assert s.stages() == ["new", "potential", "dormant"]
+    assert len(s.touchpoints()) == 1
 
 
-async def test_a_timer_whose_visit_was_overtaken_does_nothing() -> None:
+async def test_a_stale_timer_fires_as_a_no_op() -> None:
     s = Scenario()
     await s.register()
-    await s.visit(1)
+    await s.visit()
     await s.days_pass(10)
-    await s.visit(2)
-    # Leave only the first visit's timer active, as if re-arming had not cancelled it.
-    first, second = s.store.timers
-    first.cancelled, second.cancelled = False, True
+    await s.visit()
+    # As if the second visit's re-arming had been lost: only the first visit's timer remains.
+    first, second = s.uow.timers.stored
+    first.cancelled_at, second.cancelled_at = None, s.clock.now()
 
     assert await s.days_pass(21) == 1
-    assert first.fired_at is not None
-    assert s.store.stages("mbr_1") == ["new", "potential"]
+
+    assert first.fired_at == T0 + timedelta(days=31)
+    assert s.stages() == ["new", "potential"]
     assert s.touchpoints() == []
 
 
-async def test_a_dormant_member_who_visits_is_won_back() -> None:
+async def test_a_dormant_member_who_visits_is_won_back_and_can_fall_quiet_again() -> None:
     s = Scenario()
     await s.register()
-    await s.visit(1)
+    await s.visit()
     await s.days_pass(31)
-    await s.visit(2)
+    await s.visit()
+    await s.days_pass(30)
 
-    assert s.store.stages("mbr_1") == ["new", "dormant", "won_back"]
+    assert s.stages() == ["new", "dormant", "won_back", "dormant"]
+    first, second = s.touchpoints()
+    assert first.touchpoint_id != second.touchpoint_id
+    assert [c.reason for c in s.uow.events(StageChanged)][2] == "visit after dormancy"
 
 
-async def test_the_timer_carries_the_trace_and_correlation_of_the_visit() -> None:
+async def test_visits_before_the_registration_keep_their_stage_and_timer() -> None:
     s = Scenario()
-    await s.register()
-    await s.visit(1)
+    await s.visit()
+    await s.days_pass(1)
+    await s.visit()
+    await s.days_pass(1)
+    await s.register(gender="male")
 
-    [active] = s.store.active("mbr_1", "dormancy")
-    assert active.timer.traceparent == TRACE
-    assert active.timer.correlation_id == "c-1"
-    assert active.timer.due_at == T0 + timedelta(days=30)
+    assert s.stages() == ["new", "potential"]
+    journey = s.uow.journeys.rows["mbr_1"]
+    assert (journey.surname, journey.gender, journey.visit_count) == ("梁", "male", 2)
+    [active] = s.active_dormancy()
+    assert active.due_at == T0 + timedelta(days=31)
+
+    await s.days_pass(29)
+    [touchpoint] = s.touchpoints()
+    assert touchpoint.variables["title"] == "先生"
 
 
-async def test_binding_and_delivery_results_are_recorded() -> None:
+async def test_a_binding_before_the_registration_does_not_place_her_on_the_map() -> None:
     s = Scenario()
-    await s.register()
     bound = MemberBoundToAssociate(
         member_id="mbr_1", brand_id="brd_1", store_id="sto_1", associate_id="stf_1", bound_at=T0
     )
-    await handlers.member_bound(bound, envelope(bound), s.store, s.emitter)
-    await s.visit(1)
+    await handlers.member_bound(bound, envelope(bound), s.uow)
+    assert s.uow.journeys.rows["mbr_1"].stage is None
+
+    await s.register()
+
+    journey = s.uow.journeys.rows["mbr_1"]
+    assert (journey.associate_id, journey.stage) == ("stf_1", "new")
+
+
+async def test_the_firing_timer_continues_the_trace_and_correlation_of_the_visit() -> None:
+    s = Scenario()
+    await s.register()
+    await s.visit(correlation_id="corr-of-the-visit")
+    [timer] = s.active_dormancy()
+    assert s.last_visit_envelope is not None
+    assert timer.armed_by_event_id == s.last_visit_envelope.id
+    assert (timer.traceparent, timer.correlation_id) == (TRACEPARENT, "corr-of-the-visit")
+
+    await s.days_pass(30)
+
+    fired = s.uow.envelopes(TouchpointRequested) + s.uow.envelopes(StageChanged)[-1:]
+    assert len(fired) == 2
+    for env in fired:
+        assert trace_id_of(env.traceparent) == TRACE_ID
+        assert env.correlationid == "corr-of-the-visit"
+        assert env.causationid is None
+
+
+async def test_the_worker_takes_at_most_a_batch_and_the_rest_on_the_next_round() -> None:
+    s = Scenario()
+    for member in ("mbr_1", "mbr_2", "mbr_3"):
+        s.member_id = member
+        await s.register()
+        await s.visit()
+
+    assert await s.days_pass(30, limit=2) == 2
+    assert await s.days_pass(0, limit=2) == 1
+    assert await s.days_pass(0, limit=2) == 0
+    assert len(s.touchpoints()) == 3
+
+
+async def test_timers_of_a_kind_no_rule_owns_are_left_for_a_version_that_knows_it() -> None:
+    s = Scenario()
+    await s.register()
+    await s.uow.timers.arm(
+        Timer(
+            timer_id="tmr_future",
+            member_id="mbr_1",
+            brand_id="brd_1",
+            kind="anniversary",
+            due_at=T0,
+            armed_for=T0,
+        ),
+        T0,
+    )
+
+    assert await s.days_pass(1) == 0
+    assert s.uow.timers.stored[0].fired_at is None
+
+
+async def test_delivery_outcomes_are_noted_on_the_touchpoint_log() -> None:
+    s = Scenario()
+    await s.register()
+    await s.visit()
     await s.days_pass(30)
     [touchpoint] = s.touchpoints()
+    common = {
+        "delivery_id": "dlv_1",
+        "touchpoint_id": touchpoint.touchpoint_id,
+        "member_id": "mbr_1",
+        "brand_id": "brd_1",
+        "channel": "wechat",
+        "template": "welcome_back",
+    }
+    failed = MessageDeliveryFailed(**common, reason="no wechat id", failed_at=s.clock.now())
+    delivered = MessageDelivered(**common, delivered_at=s.clock.now() + timedelta(minutes=5))
+    unknown = MessageDelivered(**{**common, "touchpoint_id": "tpt_other"}, delivered_at=T0)
 
-    delivered = MessageDelivered(
-        delivery_id="dlv_1",
-        touchpoint_id=touchpoint.touchpoint_id,
-        member_id="mbr_1",
-        brand_id="brd_1",
-        channel="wechat",
-        template="welcome_back",
-        delivered_at=s.clock.now(),
-    )
-    await handlers.delivery_result(delivered, s.store)
+    await handlers.delivery_result(failed, s.uow)
+    assert s.uow.touchpoints.log[touchpoint.touchpoint_id].reason == "no wechat id"
+    await handlers.delivery_result(delivered, s.uow)
+    await handlers.delivery_result(failed, s.uow)  # a late failure does not undo a delivery
+    await handlers.delivery_result(unknown, s.uow)
 
-    assert s.store.journeys["mbr_1"].associate_id == "stf_1"
-    assert s.store.touchpoints[touchpoint.touchpoint_id].status == "delivered"
+    record = s.uow.touchpoints.log[touchpoint.touchpoint_id]
+    assert (record.status, record.reason) == ("delivered", None)
+    assert record.resolved_at == s.clock.now() + timedelta(minutes=5)
+    assert list(s.uow.touchpoints.log) == [touchpoint.touchpoint_id]
+
+
+@dataclass(frozen=True)
+class CareGuide(Rule):
+    """A rule the service does not have yet: a care guide 24 hours after every service."""
+
+    name = "care_guide"
+    timer_kinds = frozenset({"care_guide"})
+    after: timedelta = timedelta(hours=24)
+
+    def on_visit(self, journey: MemberJourney, visit: Visit) -> Reaction:
+        timer = TimerRequest(
+            kind="care_guide",
+            due_at=visit.at + self.after,
+            armed_for=visit.at,
+            slot=visit.visit_id,
+            payload={"service_code": visit.service_code},
+        )
+        return Reaction(timers=(timer,))
+
+    def on_timer(self, journey: MemberJourney, timer: Timer, now: datetime) -> Reaction:
+        guide = to_member(
+            journey,
+            rule=self.name,
+            occasion=timer.timer_id,
+            template="care_guide_24h",
+            marketing=False,
+            variables=dict(timer.payload),
+        )
+        return Reaction(touchpoints=(guide,))
+
+
+async def test_a_new_rule_plugs_in_with_its_own_timer_kind() -> None:
+    s = Scenario(rules=Rulebook(*standard_rulebook().rules, CareGuide()))
+    await s.register()
+    await s.visit()
+    await s.days_pass(0.25)
+    await s.visit()  # another service the same day: its own guide, the first one stays
+
+    assert len(s.uow.timers.active("mbr_1", "care_guide", "vst_1")) == 1
+    assert await s.days_pass(0.75) == 1
+    assert await s.days_pass(0.25) == 1
+
+    guides = [t for t in s.touchpoints() if t.template == "care_guide_24h"]
+    assert len(guides) == 2
+    assert guides[0].variables["service_code"] == "gel-manicure"
+    assert guides[0].marketing is False
+    assert s.stages() == ["new", "potential"]

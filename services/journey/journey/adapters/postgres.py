@@ -1,24 +1,46 @@
-"""Journeys, timers and touchpoints in PostgreSQL."""
+"""Journeys, timers and touchpoints in PostgreSQL, inside the unit of work's transaction."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
+import asyncpg
+from rapport_events.clock import Clock
+from rapport_events.contracts.journey import Stage
+from rapport_events.envelope import DomainEvent, EventEnvelope
 from rapport_events.store import Connection
+from rapport_events.uow import UnitOfWork
 
-from journey.application.ports import TouchpointRecord
+from journey.application.ports import JourneyView, TouchpointRecord
 from journey.domain.journey import MemberJourney, StageChange
+from journey.domain.rules import DORMANCY_TIMER
 from journey.domain.timers import Timer
 
 _JOURNEY_COLUMNS = (
-    "member_id, brand_id, store_id, surname, gender, preferred_channel, associate_id, stage, "
-    "visit_count, first_visit_at, last_visit_at, registered_at"
+    "member_id, brand_id, store_id, surname, gender, birthday, preferred_channel, "
+    "associate_id, stage, visit_count, total_spent, first_visit_at, last_visit_at, registered_at"
 )
+_TIMER_COLUMNS = (
+    "timer_id, member_id, brand_id, kind, slot, due_at, armed_for, payload, armed_by_event_id, "
+    "traceparent, tracestate, correlation_id"
+)
+_ACTIVE = "fired_at IS NULL AND cancelled_at IS NULL"
 
 
-class PostgresJourneyStore:
+def _journey(row: asyncpg.Record) -> MemberJourney:
+    return MemberJourney(**dict(row))
+
+
+def _timer(row: asyncpg.Record) -> Timer:
+    values: dict[str, Any] = dict(row)
+    values["payload"] = dict(values["payload"] or {})
+    return Timer(**values)
+
+
+class PostgresJourneys:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
@@ -27,29 +49,42 @@ class PostgresJourneyStore:
             f"SELECT {_JOURNEY_COLUMNS} FROM journeys WHERE member_id = $1 FOR UPDATE",
             member_id,
         )
-        return MemberJourney(**dict(row)) if row else None
+        return _journey(row) if row is not None else None
+
+    async def load(self, member_id: str, brand_id: str) -> MemberJourney:
+        journey = await self.get(member_id)
+        if journey is not None:
+            return journey
+        # The insert waits for a concurrent transaction starting the same journey, so the
+        # second one reads (and locks) the first one's row instead of overwriting it.
+        await self._connection.execute(
+            "INSERT INTO journeys (member_id, brand_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            member_id,
+            brand_id,
+        )
+        journey = await self.get(member_id)
+        assert journey is not None  # inserted above, or by a transaction that has committed
+        return journey
 
     async def save(self, journey: MemberJourney, changes: list[StageChange]) -> None:
         await self._connection.execute(
-            f"""
-            INSERT INTO journeys ({_JOURNEY_COLUMNS})
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-            ON CONFLICT (member_id) DO UPDATE SET
-                store_id = excluded.store_id, surname = excluded.surname,
-                gender = excluded.gender, preferred_channel = excluded.preferred_channel,
-                associate_id = excluded.associate_id, stage = excluded.stage,
-                visit_count = excluded.visit_count, first_visit_at = excluded.first_visit_at,
-                last_visit_at = excluded.last_visit_at, registered_at = excluded.registered_at
+            """
+            UPDATE journeys SET
+                store_id = $2, surname = $3, gender = $4, birthday = $5, preferred_channel = $6,
+                associate_id = $7, stage = $8, visit_count = $9, total_spent = $10,
+                first_visit_at = $11, last_visit_at = $12, registered_at = $13
+            WHERE member_id = $1
             """,
             journey.member_id,
-            journey.brand_id,
             journey.store_id,
             journey.surname,
             journey.gender,
+            journey.birthday,
             journey.preferred_channel,
             journey.associate_id,
             journey.stage,
             journey.visit_count,
+            journey.total_spent,
             journey.first_visit_at,
             journey.last_visit_at,
             journey.registered_at,
@@ -67,61 +102,83 @@ class PostgresJourneyStore:
                 ],
             )
 
-    async def arm(self, timer: Timer) -> None:
+
+class PostgresTimers:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    async def arm(self, timer: Timer, at: datetime) -> None:
         await self._connection.execute(
-            """
-            UPDATE timers SET cancelled_at = now()
-            WHERE member_id = $1 AND kind = $2 AND fired_at IS NULL AND cancelled_at IS NULL
+            f"""
+            UPDATE timers SET cancelled_at = $5
+            WHERE member_id = $1 AND kind = $2 AND slot = $3 AND timer_id <> $4 AND {_ACTIVE}
             """,
             timer.member_id,
             timer.kind,
+            timer.slot,
+            timer.timer_id,
+            at,
         )
         await self._connection.execute(
-            """
-            INSERT INTO timers (timer_id, member_id, brand_id, kind, due_at, armed_for,
-                                armed_by_event_id, traceparent, tracestate, correlation_id)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            f"""
+            INSERT INTO timers ({_TIMER_COLUMNS}, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+            ON CONFLICT (timer_id) DO NOTHING
             """,
             timer.timer_id,
             timer.member_id,
             timer.brand_id,
             timer.kind,
+            timer.slot,
             timer.due_at,
             timer.armed_for,
+            dict(timer.payload),
             timer.armed_by_event_id,
             timer.traceparent,
             timer.tracestate,
             timer.correlation_id,
+            at,
         )
 
-    async def due_timers(self, now: datetime, limit: int) -> list[Timer]:
+    async def due(self, now: datetime, limit: int, kinds: frozenset[str]) -> list[Timer]:
+        # Locking the journey with the timer keeps the worker from waiting on a consumer
+        # that holds the journey (and then the timer it re-arms): such a timer is skipped
+        # this round and taken on the next.
+        columns = ", ".join(f"t.{column.strip()}" for column in _TIMER_COLUMNS.split(","))
         rows = await self._connection.fetch(
-            """
-            SELECT timer_id, member_id, brand_id, kind, due_at, armed_for, armed_by_event_id,
-                   traceparent, tracestate, correlation_id
-            FROM timers
-            WHERE fired_at IS NULL AND cancelled_at IS NULL AND due_at <= $1
-            ORDER BY due_at
+            f"""
+            SELECT {columns}
+            FROM timers t JOIN journeys j ON j.member_id = t.member_id
+            WHERE t.fired_at IS NULL AND t.cancelled_at IS NULL
+              AND t.due_at <= $1 AND t.kind = ANY($3::text[])
+            ORDER BY t.due_at
             LIMIT $2
-            FOR UPDATE SKIP LOCKED
+            FOR UPDATE OF t, j SKIP LOCKED
             """,
             now,
             limit,
+            sorted(kinds),
         )
-        return [Timer(**dict(row)) for row in rows]
+        return [_timer(row) for row in rows]
 
     async def mark_fired(self, timer_id: str, at: datetime) -> None:
         await self._connection.execute(
             "UPDATE timers SET fired_at = $2 WHERE timer_id = $1", timer_id, at
         )
 
-    async def record_touchpoint(self, touchpoint: TouchpointRecord) -> None:
-        await self._connection.execute(
+
+class PostgresTouchpoints:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    async def record(self, touchpoint: TouchpointRecord) -> bool:
+        inserted = await self._connection.fetchval(
             """
             INSERT INTO touchpoints (touchpoint_id, member_id, brand_id, template, channel,
-                                     status, requested_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7)
+                                     status, reason, requested_at, resolved_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
             ON CONFLICT (touchpoint_id) DO NOTHING
+            RETURNING true
             """,
             touchpoint.touchpoint_id,
             touchpoint.member_id,
@@ -129,34 +186,67 @@ class PostgresJourneyStore:
             touchpoint.template,
             touchpoint.channel,
             touchpoint.status,
+            touchpoint.reason,
             touchpoint.requested_at,
+            touchpoint.resolved_at,
         )
+        return bool(inserted)
 
-    async def resolve_touchpoint(
-        self, touchpoint_id: str, status: str, reason: str | None, at: datetime
-    ) -> None:
-        await self._connection.execute(
+    async def resolve(
+        self,
+        touchpoint_id: str,
+        status: Literal["delivered", "failed"],
+        reason: str | None,
+        at: datetime,
+    ) -> bool:
+        updated = await self._connection.fetchval(
             """
             UPDATE touchpoints SET status = $2, reason = $3, resolved_at = $4
-            WHERE touchpoint_id = $1
+            WHERE touchpoint_id = $1 AND status <> 'delivered'
+            RETURNING true
             """,
             touchpoint_id,
             status,
             reason,
             at,
         )
+        return bool(updated)
 
 
-@dataclass(frozen=True)
-class JourneyView:
-    journey: MemberJourney
-    dormant_after: datetime | None
-    stage_history: list[dict[str, Any]]
-    touchpoints: list[dict[str, Any]]
+class PostgresJourneyUnitOfWork:
+    """The journey's stores on a unit of work's connection, and its outbox."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        connection = uow.connection
+        self._journeys = PostgresJourneys(connection)
+        self._timers = PostgresTimers(connection)
+        self._touchpoints = PostgresTouchpoints(connection)
+
+    @property
+    def journeys(self) -> PostgresJourneys:
+        return self._journeys
+
+    @property
+    def timers(self) -> PostgresTimers:
+        return self._timers
+
+    @property
+    def touchpoints(self) -> PostgresTouchpoints:
+        return self._touchpoints
+
+    @property
+    def clock(self) -> Clock:
+        return self._uow.clock
+
+    def emit(
+        self, event: DomainEvent, *, brand_id: str, caused_by: EventEnvelope | None = None
+    ) -> EventEnvelope:
+        return self._uow.emit(event, brand_id=brand_id, caused_by=caused_by)
 
 
-class JourneyQueries:
-    """Read side for the HTTP API."""
+class PostgresJourneyReader:
+    """Read side for the HTTP API (no locks)."""
 
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
@@ -169,34 +259,32 @@ class JourneyQueries:
             return None
         history = await self._connection.fetch(
             """
-            SELECT from_stage, to_stage, reason, changed_at FROM stage_history
+            SELECT from_stage, to_stage, reason, changed_at AS at FROM stage_history
             WHERE member_id = $1 ORDER BY id
             """,
             member_id,
         )
         touchpoints = await self._connection.fetch(
             """
-            SELECT touchpoint_id, template, channel, status, reason, requested_at, resolved_at
-            FROM touchpoints WHERE member_id = $1 ORDER BY requested_at
+            SELECT touchpoint_id, member_id, brand_id, template, channel, status, reason,
+                   requested_at, resolved_at
+            FROM touchpoints WHERE member_id = $1 ORDER BY requested_at, touchpoint_id
             """,
             member_id,
         )
         dormant_after = await self._connection.fetchval(
-            """
-            SELECT due_at FROM timers
-            WHERE member_id = $1 AND kind = 'dormancy' AND fired_at IS NULL
-              AND cancelled_at IS NULL
-            """,
+            f"SELECT due_at FROM timers WHERE member_id = $1 AND kind = $2 AND {_ACTIVE}",
             member_id,
+            DORMANCY_TIMER,
         )
         return JourneyView(
-            journey=MemberJourney(**dict(row)),
+            journey=_journey(row),
             dormant_after=dormant_after,
-            stage_history=[dict(r) for r in history],
-            touchpoints=[dict(r) for r in touchpoints],
+            stage_history=[StageChange(**dict(r)) for r in history],
+            touchpoints=[TouchpointRecord(**dict(r)) for r in touchpoints],
         )
 
-    async def stage_counts(self, brand_id: str, store_id: str | None) -> dict[str, int]:
+    async def stage_counts(self, brand_id: str, store_id: str | None) -> dict[Stage, int]:
         rows = await self._connection.fetch(
             """
             SELECT stage, count(*) AS members FROM journeys
@@ -207,3 +295,9 @@ class JourneyQueries:
             store_id,
         )
         return {row["stage"]: row["members"] for row in rows}
+
+
+@asynccontextmanager
+async def reading(pool: asyncpg.Pool) -> AsyncIterator[PostgresJourneyReader]:
+    async with pool.acquire() as connection:
+        yield PostgresJourneyReader(connection)

@@ -1,33 +1,62 @@
-"""Which touchpoints a rule asks for (pure)."""
+"""Touchpoints a rule asks for: who is reached, through which channel, with what (pure)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
 
-from rapport_events.contracts.journey import TouchpointRequested
+from rapport_events.contracts.identity import Gender
+from rapport_events.contracts.journey import Audience, Channel
 
-from journey.domain.journey import MemberJourney, title_for, touchpoint_id
+from journey.domain.journey import MemberJourney
 
-WELCOME_BACK = "welcome_back"
-WELCOME_BACK_OFFER = "回归礼券"
+TOUCHPOINT_NAMESPACE: Final = uuid.UUID("6f1d3c52-2b8e-4a4e-9f3e-7f0f5e3c9a11")
 
 
-def welcome_back(journey: MemberJourney, occasion: str, now: datetime) -> TouchpointRequested:
-    """A marketing message inviting a dormant member back, with a voucher."""
-    return TouchpointRequested(
-        touchpoint_id=touchpoint_id(journey.member_id, WELCOME_BACK, occasion),
-        member_id=journey.member_id,
-        brand_id=journey.brand_id,
-        store_id=journey.store_id,
-        template=WELCOME_BACK,
+@dataclass(frozen=True)
+class Touchpoint:
+    touchpoint_id: str
+    template: str
+    audience: Audience
+    channel: Channel
+    recipient_id: str
+    marketing: bool
+    variables: Mapping[str, str] = field(default_factory=dict)
+
+
+def touchpoint_id(member_id: str, rule: str, occasion: str) -> str:
+    """The same rule on the same occasion always names the same touchpoint, so a replay
+    cannot request a second one."""
+    return "tpt_" + uuid.uuid5(TOUCHPOINT_NAMESPACE, f"{member_id}:{rule}:{occasion}").hex
+
+
+def title_for(gender: Gender) -> str:
+    """How a message addresses her after the surname (梁女士, 陈先生)."""
+    return {"female": "女士", "male": "先生"}.get(gender, "")
+
+
+def to_member(
+    journey: MemberJourney,
+    *,
+    rule: str,
+    occasion: str,
+    template: str,
+    marketing: bool,
+    variables: Mapping[str, str] | None = None,
+) -> Touchpoint:
+    """A message to the member on her preferred channel, addressed by surname and title."""
+    return Touchpoint(
+        touchpoint_id=touchpoint_id(journey.member_id, rule, occasion),
+        template=template,
         audience="member",
         channel=journey.preferred_channel,
         recipient_id=journey.member_id,
-        marketing=True,
+        marketing=marketing,
         variables={
             "surname": journey.surname or "",
             "title": title_for(journey.gender),
-            "offer": WELCOME_BACK_OFFER,
+            **(variables or {}),
         },
-        requested_at=now,
     )

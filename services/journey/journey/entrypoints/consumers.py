@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from rapport_events.consumer import Handler, Subscription
+from rapport_events.consumer import Subscription
 from rapport_events.contracts.identity import MemberBoundToAssociate, MemberRegistered
 from rapport_events.contracts.notifier import MessageDelivered, MessageDeliveryFailed
 from rapport_events.contracts.service_orders import VisitCompleted
@@ -13,45 +11,43 @@ from rapport_events.topics import IDENTITY_MEMBERS, NOTIFIER_DELIVERIES, SERVICE
 from rapport_events.uow import UnitOfWork
 from rapport_platform.service import Runtime
 
-from journey.adapters.postgres import PostgresJourneyStore
+from journey.adapters.postgres import PostgresJourneyUnitOfWork
 from journey.application import handlers
-from journey.domain.journey import LifecycleRules
+from journey.domain.rules import Rulebook
+from journey.settings import rulebook_of
 
 
-def subscriptions_with(rules: LifecycleRules) -> Callable[[Runtime], list[Subscription]]:
+def subscriptions(runtime: Runtime) -> list[Subscription]:
+    return subscriptions_with(rulebook_of(runtime.settings))
+
+
+def subscriptions_with(rules: Rulebook) -> list[Subscription]:
     async def on_registered(
         event: MemberRegistered, envelope: EventEnvelope, uow: UnitOfWork
     ) -> None:
-        await handlers.member_registered(event, envelope, PostgresJourneyStore(uow.connection), uow)
+        await handlers.member_registered(event, envelope, PostgresJourneyUnitOfWork(uow), rules)
 
     async def on_bound(
         event: MemberBoundToAssociate, envelope: EventEnvelope, uow: UnitOfWork
     ) -> None:
-        await handlers.member_bound(event, envelope, PostgresJourneyStore(uow.connection), uow)
+        await handlers.member_bound(event, envelope, PostgresJourneyUnitOfWork(uow))
 
     async def on_visit(event: VisitCompleted, envelope: EventEnvelope, uow: UnitOfWork) -> None:
-        await handlers.visit_completed(
-            event, envelope, PostgresJourneyStore(uow.connection), uow, rules
-        )
+        await handlers.visit_completed(event, envelope, PostgresJourneyUnitOfWork(uow), rules)
 
     async def on_delivery(
         event: MessageDelivered | MessageDeliveryFailed, envelope: EventEnvelope, uow: UnitOfWork
     ) -> None:
-        await handlers.delivery_result(event, PostgresJourneyStore(uow.connection))
+        await handlers.delivery_result(event, PostgresJourneyUnitOfWork(uow))
 
-    delivery: Handler = on_delivery
-
-    def subscriptions(_: Runtime) -> list[Subscription]:
-        return [
-            Subscription(
-                topic=IDENTITY_MEMBERS,
-                handlers={MemberRegistered: on_registered, MemberBoundToAssociate: on_bound},
-            ),
-            Subscription(topic=SERVICE_ORDERS, handlers={VisitCompleted: on_visit}),
-            Subscription(
-                topic=NOTIFIER_DELIVERIES,
-                handlers={MessageDelivered: delivery, MessageDeliveryFailed: delivery},
-            ),
-        ]
-
-    return subscriptions
+    return [
+        Subscription(
+            topic=IDENTITY_MEMBERS,
+            handlers={MemberRegistered: on_registered, MemberBoundToAssociate: on_bound},
+        ),
+        Subscription(topic=SERVICE_ORDERS, handlers={VisitCompleted: on_visit}),
+        Subscription(
+            topic=NOTIFIER_DELIVERIES,
+            handlers={MessageDelivered: on_delivery, MessageDeliveryFailed: on_delivery},
+        ),
+    ]

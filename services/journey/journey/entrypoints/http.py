@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,23 +14,37 @@ from rapport_platform.auth import Principal, Role, require_roles
 from rapport_platform.errors import NotFound, error_responses
 from rapport_platform.service import Runtime
 
-from journey.adapters.postgres import JourneyQueries, JourneyView
+from journey.adapters.postgres import reading
+from journey.application.ports import JourneyReader, JourneyView, TouchpointStatus
 
 READERS = (Role.HQ, Role.STORE_MANAGER, Role.ASSOCIATE, Role.INTEGRATION)
 Reader = Annotated[Principal, Depends(require_roles(*READERS))]
 MemberId = Annotated[
-    str, Path(min_length=1, max_length=64, description="The member's id.", examples=["mbr_1a2b"])
+    str,
+    Path(min_length=1, max_length=64, description="The member's id.", examples=["mbr_01J9Z3K6Q8"]),
 ]
+StoreFilter = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=64,
+        description="Count only this store's members (store staff always see their own store).",
+        examples=["sto_shanghai_01"],
+    ),
+]
+ReaderFactory = Callable[[], AbstractAsyncContextManager[JourneyReader]]
+
+STAGES: tuple[Stage, ...] = get_args(Stage)
 
 JOURNEY_EXAMPLE: dict[str, Any] = {
-    "member_id": "mbr_1a2b",
-    "store_id": "sto_9f8e",
-    "associate_id": "stf_7d1c",
-    "stage": "potential",
+    "member_id": "mbr_01J9Z3K6Q8",
+    "store_id": "sto_shanghai_01",
+    "associate_id": "stf_7d1c2e",
+    "stage": "dormant",
     "visit_count": 2,
     "first_visit_at": "2026-03-01T10:30:00Z",
-    "last_visit_at": "2026-03-20T15:00:00Z",
-    "dormant_after": "2026-04-19T15:00:00Z",
+    "last_visit_at": "2026-03-04T15:00:00Z",
+    "dormant_after": None,
     "stage_history": [
         {
             "from_stage": None,
@@ -39,11 +55,27 @@ JOURNEY_EXAMPLE: dict[str, Any] = {
         {
             "from_stage": "new",
             "to_stage": "potential",
-            "reason": "2nd visit",
-            "changed_at": "2026-03-20T15:00:00Z",
+            "reason": "second visit",
+            "changed_at": "2026-03-04T15:00:00Z",
+        },
+        {
+            "from_stage": "potential",
+            "to_stage": "dormant",
+            "reason": "no visit for 30 days",
+            "changed_at": "2026-04-03T15:00:02Z",
         },
     ],
-    "touchpoints": [],
+    "touchpoints": [
+        {
+            "touchpoint_id": "tpt_5b1f0e0c8f9a4c55a7e1d7c3b2a19f60",
+            "template": "welcome_back",
+            "channel": "wechat",
+            "status": "delivered",
+            "reason": None,
+            "requested_at": "2026-04-03T15:00:02Z",
+            "resolved_at": "2026-04-03T15:00:03Z",
+        }
+    ],
 }
 
 
@@ -58,8 +90,8 @@ class TouchpointOut(BaseModel):
     touchpoint_id: str
     template: str
     channel: str
-    status: str = Field(description="requested, delivered or failed")
-    reason: str | None
+    status: TouchpointStatus
+    reason: str | None = Field(description="Why the delivery failed, when it did.")
     requested_at: datetime
     resolved_at: datetime | None
 
@@ -70,12 +102,12 @@ class JourneyOut(BaseModel):
     member_id: str
     store_id: str | None
     associate_id: str | None
-    stage: Stage | None
+    stage: Stage | None = Field(description="None until a registration or a visit is known.")
     visit_count: int
     first_visit_at: datetime | None
     last_visit_at: datetime | None
     dormant_after: datetime | None = Field(
-        description="When she turns dormant unless she visits again."
+        description="When she turns dormant unless she visits before (the active timer)."
     )
     stage_history: list[StageChangeOut]
     touchpoints: list[TouchpointOut]
@@ -92,20 +124,53 @@ class JourneyOut(BaseModel):
             first_visit_at=journey.first_visit_at,
             last_visit_at=journey.last_visit_at,
             dormant_after=view.dormant_after,
-            stage_history=[StageChangeOut(**change) for change in view.stage_history],
-            touchpoints=[TouchpointOut(**touchpoint) for touchpoint in view.touchpoints],
+            stage_history=[
+                StageChangeOut(
+                    from_stage=change.from_stage,
+                    to_stage=change.to_stage,
+                    reason=change.reason,
+                    changed_at=change.at,
+                )
+                for change in view.stage_history
+            ],
+            touchpoints=[
+                TouchpointOut(
+                    touchpoint_id=touchpoint.touchpoint_id,
+                    template=touchpoint.template,
+                    channel=touchpoint.channel,
+                    status=touchpoint.status,
+                    reason=touchpoint.reason,
+                    requested_at=touchpoint.requested_at,
+                    resolved_at=touchpoint.resolved_at,
+                )
+                for touchpoint in view.touchpoints
+            ],
         )
 
 
 class StageCountsOut(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"store_id": None, "stages": {"new": 120, "potential": 48}}]
+            "examples": [
+                {
+                    "store_id": None,
+                    "members": 196,
+                    "stages": {
+                        "new": 120,
+                        "potential": 48,
+                        "high_value": 0,
+                        "dormant": 21,
+                        "churn_risk": 0,
+                        "won_back": 7,
+                    },
+                }
+            ]
         }
     )
 
-    store_id: str | None
-    stages: dict[str, int]
+    store_id: str | None = Field(description="The store counted; None for the whole brand.")
+    members: int = Field(description="Members on the map (the sum of the stages).")
+    stages: dict[Stage, int] = Field(description="Every stage, with 0 where nobody stands.")
 
 
 def _visible(principal: Principal, view: JourneyView) -> bool:
@@ -119,39 +184,44 @@ def _visible(principal: Principal, view: JourneyView) -> bool:
     return True
 
 
-def routers(runtime: Runtime) -> list[APIRouter]:
+def journey_router(reader: ReaderFactory) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["journeys"])
 
     @router.get(
         "/members/{member_id}/journey",
         response_model=JourneyOut,
-        responses=error_responses(401, 403, 404),
+        responses=error_responses(401, 403, 404, 422),
         summary="A member's stage, visits, stage history and touchpoints",
+        description=(
+            "Another brand's member, another store's member (store managers) and a member "
+            "not bound to the caller (associates) all answer 404."
+        ),
     )
     async def get_journey(member_id: MemberId, principal: Reader) -> JourneyOut:
-        async with runtime.pool.acquire() as connection:
-            view = await JourneyQueries(connection).journey(member_id)
+        async with reader() as journeys:
+            view = await journeys.journey(member_id)
         if view is None or not _visible(principal, view):
-            raise NotFound(f"no journey for member {member_id} in your scope")
+            raise NotFound(f"no journey for member {member_id}")
         return JourneyOut.of(view)
 
     @router.get(
         "/stages",
         response_model=StageCountsOut,
-        responses=error_responses(401, 403),
-        summary="How many members stand at each lifecycle stage",
+        responses=error_responses(401, 403, 422),
+        summary="How many of the brand's members stand at each lifecycle stage",
     )
-    async def stage_counts(
-        principal: Reader,
-        store_id: Annotated[str | None, Query(max_length=64)] = None,
-    ) -> StageCountsOut:
-        brand_id = principal.require_brand(None)
+    async def stage_counts(principal: Reader, store_id: StoreFilter = None) -> StageCountsOut:
+        brand_id = principal.require_brand()
         if principal.role in (Role.STORE_MANAGER, Role.ASSOCIATE):
-            if store_id is not None:
-                principal.ensure_store(store_id)
+            principal.ensure_store(store_id or principal.store_id)
             store_id = principal.store_id
-        async with runtime.pool.acquire() as connection:
-            counts = await JourneyQueries(connection).stage_counts(brand_id, store_id)
-        return StageCountsOut(store_id=store_id, stages=counts)
+        async with reader() as journeys:
+            counts = await journeys.stage_counts(brand_id, store_id)
+        stages = {stage: counts.get(stage, 0) for stage in STAGES}
+        return StageCountsOut(store_id=store_id, members=sum(stages.values()), stages=stages)
 
-    return [router]
+    return router
+
+
+def routers(runtime: Runtime) -> list[APIRouter]:
+    return [journey_router(lambda: reading(runtime.pool))]
