@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 STACK := $(UV) run python deploy/local/stack.py
 
 .PHONY: help bootstrap infra-install infra-up infra-down infra-status run stop test test-unit \
-	lint bench catalogue clock compose-up compose-down
+	lint bench catalogue api-docs clock compose-up compose-down
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -56,6 +56,11 @@ bench: ## event plumbing throughput as ratios to same-run baselines
 
 catalogue: ## regenerate the event catalogue in docs/events/ from the contracts
 	$(UV) run python -m rapport_events.catalogue
+
+SERVICE_PACKAGES := identity service_orders loyalty journey notifier
+
+api-docs: ## regenerate the services' OpenAPI documents in docs/api/
+	$(UV) run python -m rapport_platform.openapi $(SERVICE_PACKAGES)
 
 clock: ## move the running platform's shared clock forward: make clock DAYS=30
 	$(UV) run python deploy/local/run.py clock $(or $(DAYS),1)

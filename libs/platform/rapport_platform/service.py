@@ -126,6 +126,24 @@ def build_app(definition: ServiceDefinition) -> FastAPI:
         async with _running(definition, runtime, audit):
             yield
 
+    app = _create(definition, runtime, lifespan=lifespan, audit=audit)
+    app.state.audit = audit
+    _instrument(app)
+    return app
+
+
+def openapi_document(definition: ServiceDefinition) -> dict[str, Any]:
+    """The service's OpenAPI document, without starting anything."""
+    return _create(definition, Runtime(definition.settings)).openapi()
+
+
+def _create(
+    definition: ServiceDefinition,
+    runtime: Runtime,
+    *,
+    lifespan: Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]] | None = None,
+    audit: AuditTrail | None = None,
+) -> FastAPI:
     app = create_app(
         title=definition.title,
         description=definition.description,
@@ -137,9 +155,7 @@ def build_app(definition: ServiceDefinition) -> FastAPI:
         openapi_tags=definition.openapi_tags or None,
     )
     app.state.runtime = runtime
-    app.state.audit = audit
-    app.state.auth_secret = settings.auth_secret.get_secret_value()
-    _instrument(app)
+    app.state.auth_secret = definition.settings.auth_secret.get_secret_value()
     return app
 
 
