@@ -78,16 +78,8 @@ class UnitOfWork:
     def wrap(
         self, event: DomainEvent, *, brand_id: str, caused_by: EventEnvelope | None = None
     ) -> EventEnvelope:
-        traceparent, tracestate = current_trace_context()
-        return EventEnvelope.wrap(
-            event,
-            source=self.source,
-            brand_id=brand_id,
-            time=self.clock.now(),
-            caused_by=caused_by,
-            correlation_id=None if caused_by else correlation_id_var.get(),
-            traceparent=traceparent,
-            tracestate=tracestate,
+        return stamp(
+            event, source=self.source, clock=self.clock, brand_id=brand_id, caused_by=caused_by
         )
 
     def emit(
@@ -117,3 +109,27 @@ class UnitOfWork:
 
     async def load_stream(self, stream_id: str, after_version: int = 0) -> list[StoredEvent]:
         return await PostgresEventStore(self.connection).load(stream_id, after_version)
+
+
+def stamp(
+    event: DomainEvent,
+    *,
+    source: str,
+    clock: Clock,
+    brand_id: str,
+    caused_by: EventEnvelope | None = None,
+) -> EventEnvelope:
+    """Put ``event`` in an envelope the way every unit of work does (in-memory ones too):
+    the time from the clock, the correlation id and trace context from the flow being served,
+    or from ``caused_by`` when the event is a reaction to another."""
+    traceparent, tracestate = current_trace_context()
+    return EventEnvelope.wrap(
+        event,
+        source=source,
+        brand_id=brand_id,
+        time=clock.now(),
+        caused_by=caused_by,
+        correlation_id=None if caused_by else correlation_id_var.get(),
+        traceparent=traceparent,
+        tracestate=tracestate,
+    )

@@ -21,7 +21,7 @@ from journey.domain.timers import Timer
 from rapport_events.clock import Clock
 from rapport_events.contracts.journey import Stage
 from rapport_events.envelope import DomainEvent, EventEnvelope
-from rapport_events.tracing import correlation_id_var, current_trace_context
+from rapport_events.uow import stamp
 
 E = TypeVar("E", bound=DomainEvent)
 
@@ -147,17 +147,12 @@ class FakeJourneyUnitOfWork:
     def emit(
         self, event: DomainEvent, *, brand_id: str, caused_by: EventEnvelope | None = None
     ) -> EventEnvelope:
-        # Filled from the ambient context the way the PostgreSQL unit of work does it.
-        traceparent, tracestate = current_trace_context()
-        envelope = EventEnvelope.wrap(
+        envelope = stamp(
             event,
             source="/rapport/journey",
+            clock=self._clock,
             brand_id=brand_id,
-            time=self._clock.now(),
             caused_by=caused_by,
-            correlation_id=None if caused_by else correlation_id_var.get(),
-            traceparent=traceparent,
-            tracestate=tracestate,
         )
         self.emitted.append((event, envelope))
         return envelope

@@ -10,6 +10,7 @@ from loyalty.application.ports import PointsBalance
 from rapport_events.clock import Clock, ManualClock
 from rapport_events.envelope import DomainEvent, EventEnvelope
 from rapport_events.store import InMemoryEventStore, StoredEvent
+from rapport_events.uow import stamp
 
 SOURCE = "/rapport/loyalty"
 
@@ -71,9 +72,7 @@ class FakeUnitOfWork:
         if self.before_append is not None:
             await self.before_append()
         envelopes = [
-            EventEnvelope.wrap(
-                event, source=SOURCE, brand_id=brand_id, time=self.clock.now(), caused_by=caused_by
-            )
+            stamp(event, source=SOURCE, clock=self.clock, brand_id=brand_id, caused_by=caused_by)
             for event in events
         ]
         await self.store.append(stream_id, expected_version, envelopes)

@@ -10,6 +10,7 @@ from notifier.application.ports import DeliveryPorts, DeliveryQuery, StoredTempl
 from notifier.domain.deliveries import Delivery
 from rapport_events.clock import Clock
 from rapport_events.envelope import DomainEvent, EventEnvelope
+from rapport_events.uow import stamp
 
 
 class InMemoryDeliveries:
@@ -77,11 +78,11 @@ class FakeUnitOfWork:
     def emit(
         self, event: DomainEvent, *, brand_id: str, caused_by: EventEnvelope | None = None
     ) -> EventEnvelope:
-        envelope = EventEnvelope.wrap(
+        envelope = stamp(
             event,
             source="/rapport/notifier",
+            clock=self._clock,
             brand_id=brand_id,
-            time=self._clock.now(),
             caused_by=caused_by,
         )
         self.emitted.append(envelope)

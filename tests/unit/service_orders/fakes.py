@@ -13,6 +13,7 @@ from typing import Self
 
 from rapport_events.clock import Clock, ManualClock
 from rapport_events.envelope import DomainEvent, EventEnvelope
+from rapport_events.uow import stamp
 from service_orders.application.ports import (
     AppointmentFilter,
     IdempotencyRecord,
@@ -147,11 +148,11 @@ class FakeUnitOfWork:
     ) -> EventEnvelope:
         if self._state is None:
             raise RuntimeError("emitting outside the transaction would lose the event")
-        envelope = EventEnvelope.wrap(
+        envelope = stamp(
             event,
             source=SOURCE,
+            clock=self._database.clock,
             brand_id=brand_id,
-            time=self._database.clock.now(),
             caused_by=caused_by,
         )
         self.emitted.append(envelope)

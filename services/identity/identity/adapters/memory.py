@@ -13,6 +13,7 @@ from typing import Self
 
 from rapport_events.clock import Clock, ManualClock
 from rapport_events.envelope import DomainEvent, EventEnvelope
+from rapport_events.uow import stamp
 
 from identity.application.ports import MemberFilter, MemberPosition, StaffCredentials
 from identity.domain.errors import DuplicateBrandCode, DuplicatePhone, DuplicateUsername
@@ -185,9 +186,7 @@ class InMemoryUnitOfWork:
 
     def emit(self, event: DomainEvent, *, brand_id: str) -> EventEnvelope:
         self._tables()
-        envelope = EventEnvelope.wrap(
-            event, source=SOURCE, brand_id=brand_id, time=self._database.clock.now()
-        )
+        envelope = stamp(event, source=SOURCE, clock=self._database.clock, brand_id=brand_id)
         self.emitted.append(envelope)
         return envelope
 
