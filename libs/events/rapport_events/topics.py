@@ -6,8 +6,10 @@ Convention: ``rapport.<producing service>.<stream>`` for domain events, keyed by
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Iterable
+from typing import Any
 
 IDENTITY_MEMBERS = "rapport.identity.members"
 SERVICE_ORDERS = "rapport.service-orders.orders"
@@ -57,5 +59,24 @@ async def ensure_topics(bootstrap_servers: str, names: Iterable[str], partitions
                     for name in missing
                 ]
             )
+        await _until_led(admin, missing)
     finally:
         await admin.close()
+
+
+async def _until_led(admin: Any, names: list[str], timeout: float = 15.0) -> None:
+    """Wait until every partition of the new topics has a leader, so the first send to them
+    is not refused with NotLeaderForPartition."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        described = await admin.describe_topics(names)
+        if all(
+            topic["error_code"] == 0
+            and topic["partitions"]
+            and all(partition["leader"] >= 0 for partition in topic["partitions"])
+            for topic in described
+        ):
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"topics without partition leaders after {timeout:.0f}s: {names}")
+        await asyncio.sleep(0.05)
