@@ -9,11 +9,13 @@ service at once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 CLOCK_OFFSET_KEY = "rapport:clock:offset-seconds"
+
+log = logging.getLogger(__name__)
 
 
 class Clock(Protocol):
@@ -66,10 +68,19 @@ async def follow_shared_offset(
 
     ``redis`` is a ``redis.asyncio.Redis``; the key holds the offset in seconds.
     """
+    failing = False
     while True:
-        with contextlib.suppress(Exception):
+        try:
             raw = await redis.get(CLOCK_OFFSET_KEY)  # type: ignore[attr-defined]
             clock.offset = timedelta(seconds=float(raw)) if raw is not None else timedelta()
+            failing = False
+        except Exception as exc:
+            # Keep the last known offset; say so once per outage, not every tick.
+            if not failing:
+                log.warning(
+                    "cannot read the shared clock offset, keeping %s: %s", clock.offset, exc
+                )
+            failing = True
         await asyncio.sleep(interval)
 
 
