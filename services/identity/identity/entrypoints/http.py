@@ -117,13 +117,7 @@ class PrincipalOut(BaseModel):
 
     @classmethod
     def of(cls, principal: Principal) -> PrincipalOut:
-        return cls(
-            subject=principal.subject,
-            role=principal.role,
-            brand_id=principal.brand_id,
-            store_id=principal.store_id,
-            name=principal.name,
-        )
+        return cls.model_validate(principal, from_attributes=True)
 
 
 class TokenOut(BaseModel):
@@ -150,9 +144,7 @@ class StoreOut(BaseModel):
 
     @classmethod
     def of(cls, store: Store) -> StoreOut:
-        return cls(
-            store_id=store.store_id, brand_id=store.brand_id, name=store.name, city=store.city
-        )
+        return cls.model_validate(store, from_attributes=True)
 
 
 class StoreList(BaseModel):
@@ -197,15 +189,7 @@ class StaffOut(BaseModel):
 
     @classmethod
     def of(cls, staff: Staff) -> StaffOut:
-        return cls(
-            staff_id=staff.staff_id,
-            brand_id=staff.brand_id,
-            store_id=staff.store_id,
-            role=staff.role,
-            display_name=staff.display_name,
-            username=staff.username,
-            invite_code=staff.invite_code,
-        )
+        return cls.model_validate(staff, from_attributes=True)
 
 
 class StaffList(BaseModel):
@@ -300,20 +284,7 @@ class MemberOut(BaseModel):
 
     @classmethod
     def of(cls, view: MemberView) -> MemberOut:
-        return cls(
-            member_id=view.member_id,
-            brand_id=view.brand_id,
-            store_id=view.store_id,
-            name=view.name,
-            surname=view.surname,
-            phone=view.phone,
-            gender=view.gender,
-            birthday=view.birthday,
-            preferred_channel=view.preferred_channel,
-            associate_id=view.associate_id,
-            registered_at=view.registered_at,
-            masked=view.masked,
-        )
+        return cls.model_validate(view, from_attributes=True)
 
 
 class MemberPageOut(BaseModel):

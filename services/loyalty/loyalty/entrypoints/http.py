@@ -56,13 +56,7 @@ class PointsBalanceOut(BaseModel):
 
     @classmethod
     def of(cls, view: BalanceView) -> PointsBalanceOut:
-        return cls(
-            member_id=view.member_id,
-            balance=view.balance,
-            lifetime_earned=view.lifetime_earned,
-            tier=view.tier,
-            updated_at=view.updated_at,
-        )
+        return cls.model_validate(view, from_attributes=True)
 
 
 class PointsEntryOut(BaseModel):
@@ -90,14 +84,7 @@ class PointsEntryOut(BaseModel):
 
     @classmethod
     def of(cls, entry: HistoryEntry) -> PointsEntryOut:
-        return cls(
-            event_id=entry.event_id,
-            points=entry.points,
-            balance=entry.balance,
-            reason=entry.reason,
-            source_id=entry.source_id,
-            at=entry.at,
-        )
+        return cls.model_validate(entry, from_attributes=True)
 
 
 class PointsHistoryOut(BaseModel):

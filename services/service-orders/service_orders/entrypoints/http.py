@@ -237,16 +237,7 @@ class PurchaseView(BaseModel):
 
     @classmethod
     def of(cls, purchase: Purchase) -> PurchaseView:
-        return cls(
-            purchase_id=purchase.purchase_id,
-            brand_id=purchase.brand_id,
-            store_id=purchase.store_id,
-            member_id=purchase.member_id,
-            amount=purchase.amount,
-            description=purchase.description,
-            recorded_by=purchase.recorded_by,
-            purchased_at=purchase.purchased_at,
-        )
+        return cls.model_validate(purchase, from_attributes=True)
 
 
 class PurchaseList(BaseModel):
