@@ -72,7 +72,8 @@ async def test_concurrent_writers_and_a_reader_miss_nothing(pool: asyncpg.Pool) 
 
     async def reader() -> None:
         checkpoint = START
-        while True:
+        deadline = asyncio.get_running_loop().time() + 60
+        while asyncio.get_running_loop().time() < deadline:
             finished = done.is_set()
             rows = await fetch_committed(pool, "outbox", checkpoint, 50)
             seen.extend(row.envelope().id for row in rows)
@@ -82,6 +83,7 @@ async def test_concurrent_writers_and_a_reader_miss_nothing(pool: asyncpg.Pool) 
                 return
             else:
                 await asyncio.sleep(0.001)
+        raise AssertionError("the reader did not catch up with the writers within 60s")
 
     reading = asyncio.create_task(reader())
     await asyncio.gather(*(writer(n) for n in range(writers)))
