@@ -48,8 +48,8 @@ test: bootstrap infra-install ## the whole suite on real PostgreSQL, Redis and K
 test-unit: ## unit tests only: no servers needed
 	$(UV) run pytest tests/unit
 
-lint: ## ruff (lint + format check) and mypy --strict
-	$(UV) run ruff check . && $(UV) run ruff format --check . && $(UV) run mypy libs services
+lint: ## ruff (lint + format check) and mypy --strict over the whole tree
+	$(UV) run ruff check . && $(UV) run ruff format --check . && $(UV) run mypy libs services tests deploy benchmarks
 
 bench: ## event plumbing throughput as ratios to same-run baselines
 	$(UV) run python benchmarks/run.py

@@ -13,17 +13,59 @@ import httpx
 from rapport_platform.auth import Principal, Role, mint_token
 from rapport_platform.settings import DEV_AUTH_SECRET
 
+from deploy.local.console import say
+
 BRAND_CODE = "lumiere"
 HQ_USERNAME = "hq"
 HQ_PASSWORD = "lumiere-hq-2026"
 
 STORES = [("Jing'an flagship", "Shanghai"), ("Tianhe", "Guangzhou")]
-ASSOCIATES = [("Wang Li", "wangli"), ("Chen Jing", "chenjing")]
+
+
+@dataclass(frozen=True)
+class DemoAssociate:
+    display_name: str
+    username: str
+
+    @property
+    def password(self) -> str:
+        return f"{self.username}-2026"
+
+
+@dataclass(frozen=True)
+class DemoMember:
+    name: str
+    surname: str
+    phone: str
+    gender: str
+    birthday: str
+
+
+# The n-th associate works in the n-th store.
+ASSOCIATES = [DemoAssociate("Wang Li", "wangli"), DemoAssociate("Chen Jing", "chenjing")]
 MEMBERS = [
-    ("梁晓雯", "13812345678", "female", "1992-05-17"),
-    ("陈思思", "13900001111", "female", "1988-11-02"),
-    ("Zhou Min", "13700002222", "male", "1979-01-23"),
+    DemoMember("梁晓雯", "梁", "13812345678", "female", "1992-05-17"),
+    DemoMember("陈思思", "陈", "13900001111", "female", "1988-11-02"),
+    DemoMember("Zhou Min", "Zhou", "13700002222", "male", "1979-01-23"),
 ]
+
+
+@dataclass(frozen=True)
+class StaffLogin:
+    """One seeded login: POST /v1/auth/token with the brand code, username and password."""
+
+    who: str
+    username: str
+    password: str
+
+
+def staff_logins() -> list[StaffLogin]:
+    """The logins the seed creates: the HQ account, then each associate."""
+    logins = [StaffLogin("HQ", HQ_USERNAME, HQ_PASSWORD)]
+    for associate, (store, _city) in zip(ASSOCIATES, STORES, strict=True):
+        who = f"associate {associate.display_name} ({store})"
+        logins.append(StaffLogin(who, associate.username, associate.password))
+    return logins
 
 
 @dataclass
@@ -33,6 +75,7 @@ class Demo:
     hq_password: str = HQ_PASSWORD
     hq_token: str = ""
     member_ids: list[str] = field(default_factory=list)
+    logins: list[StaffLogin] = field(default_factory=staff_logins)
 
 
 class SeedError(RuntimeError):
@@ -50,23 +93,8 @@ def _check(response: httpx.Response, *expected: int) -> Any:
 
 async def seed(urls: dict[str, str]) -> Demo:
     demo = Demo()
-    admin = mint_token(
-        DEV_AUTH_SECRET,
-        Principal(subject="make-run", role=Role.PLATFORM_ADMIN),
-        now=datetime.now(UTC),
-    )
     async with httpx.AsyncClient(base_url=urls["identity"], timeout=15) as identity:
-        created = await identity.post(
-            "/v1/brands",
-            headers={"Authorization": f"Bearer {admin}"},
-            json={
-                "code": BRAND_CODE,
-                "name": "Lumière Nails & Beauty",
-                "hq_username": HQ_USERNAME,
-                "hq_password": HQ_PASSWORD,
-            },
-        )
-        fresh = _check(created, 201, 409) and created.status_code == 201
+        fresh = await _create_brand(identity)
         login = _check(
             await identity.post(
                 "/v1/auth/token",
@@ -84,43 +112,85 @@ async def seed(urls: dict[str, str]) -> Demo:
     return demo
 
 
+async def _create_brand(identity: httpx.AsyncClient) -> bool:
+    """Creates the demo brand with its HQ login; False when it exists already."""
+    admin = mint_token(
+        DEV_AUTH_SECRET,
+        Principal(subject="make-run", role=Role.PLATFORM_ADMIN),
+        now=datetime.now(UTC),
+    )
+    created = await identity.post(
+        "/v1/brands",
+        headers={"Authorization": f"Bearer {admin}"},
+        json={
+            "code": BRAND_CODE,
+            "name": "Lumière Nails & Beauty",
+            "hq_username": HQ_USERNAME,
+            "hq_password": HQ_PASSWORD,
+        },
+    )
+    return bool(_check(created, 201, 409)) and created.status_code == 201
+
+
 async def _populate(
     identity: httpx.AsyncClient, urls: dict[str, str], hq: dict[str, str]
 ) -> list[str]:
-    print("Rapport: seeding the demo brand…", flush=True)
+    say("Rapport: seeding the demo brand…")
     stores = [
         _check(await identity.post("/v1/stores", headers=hq, json={"name": n, "city": c}), 201)
         for n, c in STORES
     ]
+    invite_codes = await _create_associates(identity, hq, stores)
+    member_ids = await _register_members(identity, hq, stores, invite_codes)
+    async with httpx.AsyncClient(base_url=urls["service-orders"], timeout=15, headers=hq) as orders:
+        await _record_visits(orders, member_ids, stores)
+    return member_ids
+
+
+async def _create_associates(
+    identity: httpx.AsyncClient, hq: dict[str, str], stores: list[dict[str, Any]]
+) -> list[str]:
+    """One associate per store; returns their invite codes."""
     invite_codes = []
-    for (display_name, username), store in zip(ASSOCIATES, stores, strict=True):
-        associate = _check(
+    for associate, store in zip(ASSOCIATES, stores, strict=True):
+        created = _check(
             await identity.post(
                 "/v1/staff",
                 headers=hq,
                 json={
                     "store_id": store["store_id"],
                     "role": "associate",
-                    "display_name": display_name,
-                    "username": username,
-                    "password": f"{username}-2026",
+                    "display_name": associate.display_name,
+                    "username": associate.username,
+                    "password": associate.password,
                 },
             ),
             201,
         )
-        invite_codes.append(associate["invite_code"])
+        invite_codes.append(created["invite_code"])
+    return invite_codes
+
+
+async def _register_members(
+    identity: httpx.AsyncClient,
+    hq: dict[str, str],
+    stores: list[dict[str, Any]],
+    invite_codes: list[str],
+) -> list[str]:
+    """The members, spread over the stores and bound to the associates in turn."""
     member_ids = []
-    for number, (name, phone, gender, birthday) in enumerate(MEMBERS):
+    for number, demo_member in enumerate(MEMBERS):
         store = stores[number % len(stores)]
         member = _check(
             await identity.post(
                 "/v1/members",
                 headers=hq,
                 json={
-                    "name": name,
-                    "phone": phone,
-                    "gender": gender,
-                    "birthday": birthday,
+                    "name": demo_member.name,
+                    "surname": demo_member.surname,
+                    "phone": demo_member.phone,
+                    "gender": demo_member.gender,
+                    "birthday": demo_member.birthday,
                     "store_id": store["store_id"],
                     "invite_code": invite_codes[number % len(invite_codes)],
                 },
@@ -128,26 +198,31 @@ async def _populate(
             201,
         )
         member_ids.append(member["member_id"])
-    async with httpx.AsyncClient(base_url=urls["service-orders"], timeout=15, headers=hq) as orders:
-        soon = datetime.now(UTC) + timedelta(hours=1)
-        for member_id, store in zip(member_ids, stores * 2, strict=False):
-            appointment = _check(
-                await orders.post(
-                    "/v1/appointments",
-                    json={
-                        "member_id": member_id,
-                        "store_id": store["store_id"],
-                        "service_code": "gel-manicure",
-                        "scheduled_at": soon.isoformat(),
-                    },
-                ),
-                201,
-            )
-            _check(
-                await orders.post(
-                    f"/v1/appointments/{appointment['appointment_id']}/completion",
-                    json={"amount": "268.00"},
-                ),
-                200,
-            )
     return member_ids
+
+
+async def _record_visits(
+    orders: httpx.AsyncClient, member_ids: list[str], stores: list[dict[str, Any]]
+) -> None:
+    """One completed gel manicure per member."""
+    soon = datetime.now(UTC) + timedelta(hours=1)
+    for member_id, store in zip(member_ids, stores * 2, strict=False):
+        appointment = _check(
+            await orders.post(
+                "/v1/appointments",
+                json={
+                    "member_id": member_id,
+                    "store_id": store["store_id"],
+                    "service_code": "gel-manicure",
+                    "scheduled_at": soon.isoformat(),
+                },
+            ),
+            201,
+        )
+        _check(
+            await orders.post(
+                f"/v1/appointments/{appointment['appointment_id']}/completion",
+                json={"amount": "268.00"},
+            ),
+            200,
+        )

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from deploy.local.console import say
+
 
 @dataclass(frozen=True)
 class ServiceSpec:
@@ -108,7 +110,7 @@ def wait_until_ready(
             if service.is_ready():
                 pending.remove(service)
                 if report:
-                    print(f"  {service.spec.name:<15} ready at {service.url}", flush=True)
+                    say(f"  {service.spec.name:<15} ready at {service.url}")
         if pending and time.monotonic() > deadline:
             names = ", ".join(s.spec.name for s in pending)
             tails = "\n\n".join(f"--- {s.spec.name}\n{s.log_tail()}" for s in pending)

@@ -87,6 +87,7 @@ async def test_a_member_registers_visits_goes_quiet_and_is_welcomed_back(
                 "/v1/members",
                 json={
                     "name": "梁晓雯",
+                    "surname": "梁",
                     "phone": "138 1234 5678",
                     "gender": "female",
                     "birthday": "1992-05-17",
@@ -175,12 +176,13 @@ async def test_a_member_registers_visits_goes_quiet_and_is_welcomed_back(
             lambda: _json_when(
                 notifier.get("/v1/deliveries", params={"member_id": member_id}),
                 lambda b: any(
-                    d["template"] == "welcome_back" and d["status"] == "delivered" for d in b
+                    d["template"] == "welcome_back" and d["status"] == "delivered"
+                    for d in b["items"]
                 ),
             ),
             what="a delivered welcome_back message",
         )
-    welcome = next(d for d in deliveries if d["template"] == "welcome_back")
+    welcome = next(d for d in deliveries["items"] if d["template"] == "welcome_back")
     assert welcome["text"].startswith("梁女士")
     assert welcome["trace_id"] == trace_id
 

@@ -10,6 +10,7 @@ example Kafka record (binary mode: headers + value).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from datetime import UTC, datetime
@@ -36,9 +37,10 @@ ID_PREFIXES = {
     "brand": "brd",
     "store": "sto",
     "associate": "stf",
+    "staff": "stf",
     "previous_associate": "stf",
     "appointment": "apt",
-    "visit": "vst",
+    "visit": "vis",
     "purchase": "pur",
     "touchpoint": "tpt",
     "delivery": "dlv",
@@ -47,11 +49,20 @@ ID_PREFIXES = {
 }
 
 
+def example_id(kind: str) -> str:
+    """An id of the shape the services make (prefix + 32 hex), the same for one kind of thing
+    in every example, so that the examples of one flow fit together."""
+    prefix = ID_PREFIXES.get(kind, "id")
+    return f"{prefix}_{hashlib.sha256(prefix.encode()).hexdigest()[:32]}"
+
+
 def schema_file(model: type[DomainEvent]) -> str:
     return f"schemas/{model.event_type}.v{model.event_version}.json"
 
 
 def example_value(name: str, spec: dict[str, Any], definitions: dict[str, Any]) -> Any:
+    if name.endswith("_id") and spec.get("type") == "string":
+        return example_id(name.removesuffix("_id"))
     if "examples" in spec:
         return spec["examples"][0]
     if "$ref" in spec:
@@ -67,7 +78,7 @@ def example_value(name: str, spec: dict[str, Any], definitions: dict[str, Any]) 
     if kind == "object":
         return {}
     if kind == "string" and name.endswith("_id"):
-        return f"{ID_PREFIXES.get(name.removesuffix('_id'), 'id')}_0001"
+        return example_id(name.removesuffix("_id"))
     return PLACEHOLDERS.get(kind, "text")
 
 
@@ -81,10 +92,12 @@ def example_event(model: type[DomainEvent]) -> DomainEvent:
 
 
 def example_record(model: type[DomainEvent]) -> dict[str, Any]:
+    event = example_event(model)
     envelope = EventEnvelope.wrap(
-        example_event(model),
+        event,
         source="/rapport/" + model.event_type.split(".")[1],
-        brand_id="brd_lumiere",
+        # The header and the data name one brand: consumers refuse events where they differ.
+        brand_id=str(getattr(event, "brand_id", example_id("brand"))),
         time=datetime(2026, 5, 17, 10, 30, tzinfo=UTC),
         correlation_id="5c1f6e1a-8c4b-4a7e-9c51-0b7e3f7d2a10",
         traceparent="00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",

@@ -35,7 +35,9 @@ from rapport_events.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Any, EventEnvelope, UnitOfWork], Awaitable[None]]
+Handler = Callable[[Any, EventEnvelope, Any], Awaitable[None]]
+"""``handler(event, envelope, uow)``: ``uow`` is the service's own unit of work (a subclass of
+:class:`UnitOfWork` with its repositories), opened by the consumer around the inbox row."""
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
@@ -58,6 +60,34 @@ class RejectEvent(Exception):
 class Subscription:
     topic: str
     handlers: Mapping[type[DomainEvent], Handler]
+
+
+def combined(subscriptions: Sequence[Subscription]) -> list[Subscription]:
+    """One subscription per topic; an event type handled by several runs them in order.
+
+    Lets a service add plumbing of its own (the directory replica, say) to a topic it already
+    consumes without one mapping silently replacing the other.
+    """
+    per_topic: dict[str, dict[type[DomainEvent], list[Handler]]] = {}
+    for subscription in subscriptions:
+        topic = per_topic.setdefault(subscription.topic, {})
+        for kind, handler in subscription.handlers.items():
+            topic.setdefault(kind, []).append(handler)
+    return [
+        Subscription(topic=topic, handlers={k: _in_order(hs) for k, hs in handlers.items()})
+        for topic, handlers in per_topic.items()
+    ]
+
+
+def _in_order(handlers: list[Handler]) -> Handler:
+    if len(handlers) == 1:
+        return handlers[0]
+
+    async def each(event: Any, envelope: EventEnvelope, uow: Any) -> None:
+        for handler in handlers:
+            await handler(event, envelope, uow)
+
+    return each
 
 
 class IncomingRecord(Protocol):
@@ -91,10 +121,11 @@ class RecordProcessor:
         event_registry: EventRegistry = registry,
         max_attempts: int = 3,
         backoff: float = 0.2,
+        unit_of_work: Callable[[], UnitOfWork] | None = None,
     ) -> None:
         self.service = service
         self._handlers: dict[str, dict[type[DomainEvent], Handler]] = {
-            topic_prefix + s.topic: dict(s.handlers) for s in subscriptions
+            topic_prefix + s.topic: dict(s.handlers) for s in combined(subscriptions)
         }
         self._pool = pool
         self._dead_letters = dead_letters
@@ -103,18 +134,20 @@ class RecordProcessor:
         self._registry = event_registry
         self._max_attempts = max_attempts
         self._backoff = backoff
+        self._new_unit_of_work = unit_of_work
 
     @property
     def topics(self) -> list[str]:
         return list(self._handlers)
 
     def _decode(self, record: IncomingRecord) -> tuple[DomainEvent, EventEnvelope] | str:
-        """The event, or the reason the record cannot be read."""
+        """The event, or the reason the record cannot be read or must not be trusted."""
         try:
             envelope = EventEnvelope.from_kafka(record.headers, record.value)
-            return self._registry.decode(envelope), envelope
+            event = self._registry.decode(envelope)
         except MalformedEvent as exc:
             return str(exc)
+        return brand_mismatch(event, envelope) or (event, envelope)
 
     def _span(self, record: IncomingRecord, envelope: EventEnvelope) -> Any:
         return continued_span(
@@ -225,6 +258,8 @@ class RecordProcessor:
             delay = min(delay * 2, 5.0)
 
     def _unit_of_work(self) -> UnitOfWork:
+        if self._new_unit_of_work is not None:
+            return self._new_unit_of_work()
         return UnitOfWork(self._pool, source=f"/rapport/{self.service}", clock=self._clock)
 
     async def _apply(self, event: DomainEvent, envelope: EventEnvelope, handler: Handler) -> str:
@@ -270,6 +305,22 @@ class RecordProcessor:
                 )
             ]
         )
+
+
+def brand_mismatch(event: DomainEvent, envelope: EventEnvelope) -> str | None:
+    """Why an event whose envelope and data name different brands is refused, if they do.
+
+    Tenancy is decided on the data (``brand_id``) by handlers and on the header
+    (``ce_brandid``) by routing and audit; an event where they disagree could be applied to
+    one brand while looking like another's, so no consumer applies it.
+    """
+    data_brand = getattr(event, "brand_id", None)
+    if data_brand is None or data_brand == envelope.brandid:
+        return None
+    return (
+        f"the envelope's brandid {envelope.brandid!r} differs from the data's brand_id "
+        f"{data_brand!r}"
+    )
 
 
 def _header(record: IncomingRecord, name: str) -> str | None:

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 IDENTITY_MEMBERS = "rapport.identity.members"
+IDENTITY_ORGANISATION = "rapport.identity.organisation"
 SERVICE_ORDERS = "rapport.service-orders.orders"
 LOYALTY_POINTS = "rapport.loyalty.points"
 JOURNEY_STAGES = "rapport.journey.stages"
@@ -20,13 +21,14 @@ NOTIFIER_DELIVERIES = "rapport.notifier.deliveries"
 
 DOMAIN_TOPICS = (
     IDENTITY_MEMBERS,
+    IDENTITY_ORGANISATION,
     SERVICE_ORDERS,
     LOYALTY_POINTS,
     JOURNEY_STAGES,
     JOURNEY_TOUCHPOINTS,
     NOTIFIER_DELIVERIES,
 )
-CONSUMING_SERVICES = ("loyalty", "journey", "notifier")
+CONSUMING_SERVICES = ("service-orders", "loyalty", "journey", "notifier")
 
 
 def dead_letter_topic(service: str) -> str:

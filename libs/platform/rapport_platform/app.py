@@ -26,7 +26,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from rapport_platform.audit import AuditEntry, AuditTrail
 from rapport_platform.auth import Principal
 from rapport_platform.context import correlation_id_var
-from rapport_platform.errors import DomainError, FieldProblem, error_body
+from rapport_platform.docs import add_offline_docs
+from rapport_platform.errors import ErrorTable, FieldProblem, HttpError, error_body
+from rapport_platform.input_guard import InputGuardMiddleware
+from rapport_platform.refusals import Refusal
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("rapport.access")
@@ -68,6 +71,7 @@ def create_app(
     lifespan: Lifespan | None = None,
     audit: AuditTrail | None = None,
     openapi_tags: list[dict[str, Any]] | None = None,
+    errors: ErrorTable | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title=title,
@@ -75,7 +79,10 @@ def create_app(
         version=version,
         lifespan=lifespan,
         openapi_tags=[*(openapi_tags or []), OPERATIONS_TAG],
+        docs_url=None,
+        redoc_url=None,
     )
+    add_offline_docs(app)
     app.add_api_route(
         "/healthz", _healthz, methods=["GET"], tags=["operations"], summary="Liveness"
     )
@@ -90,7 +97,10 @@ def create_app(
         app.include_router(router)
     app.add_exception_handler(RequestValidationError, _validation_failed)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
-    app.add_exception_handler(DomainError, _domain_error)  # type: ignore[arg-type]
+    app.add_exception_handler(HttpError, _http_refusal)  # type: ignore[arg-type]
+    app.add_exception_handler(Refusal, _refusal_handler(errors or ErrorTable({})))
+    # Added first, so it runs inside the request context (ids, access log, audit).
+    app.add_middleware(InputGuardMiddleware)
     app.add_middleware(RequestContextMiddleware, audit=audit)
     _add_bearer_scheme(app)
     return app
@@ -153,20 +163,56 @@ async def _http_error(request: Request, error: StarletteHTTPException) -> JSONRe
 FIELD_LOCATIONS = ("body.", "query.", "path.", "header.")
 
 
-def _located(problem: FieldProblem) -> FieldProblem:
-    """Domain rules name inputs as they know them (``phone``); over HTTP a name without a
-    location is a request-body field, so clients read the same names as pydantic's."""
-    if problem.field.startswith(FIELD_LOCATIONS):
-        return problem
-    return problem.model_copy(update={"field": f"body.{problem.field}"})
+def _locate(field: str, request: Request) -> str:
+    """Where an input the rules name (``cursor``) was in the request (``query.cursor``).
+
+    Names that already carry a location are kept; otherwise the route's own parameters
+    decide (path, then query, then header); anything else is a field of the body.
+    """
+    if field.startswith(FIELD_LOCATIONS):
+        return field
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    for location, parameters in (
+        ("path", getattr(dependant, "path_params", [])),
+        ("query", getattr(dependant, "query_params", [])),
+        ("header", getattr(dependant, "header_params", [])),
+    ):
+        for parameter in parameters:
+            if field in (parameter.name, parameter.alias):
+                return f"{location}.{parameter.alias or parameter.name}"
+    # A name the route does not declare but the query string carries is still a query input.
+    return f"query.{field}" if field in request.query_params else f"body.{field}"
 
 
-async def _domain_error(request: Request, error: DomainError) -> JSONResponse:
+def _located(problems: Iterable[FieldProblem], request: Request) -> list[FieldProblem]:
+    return [
+        problem.model_copy(update={"field": _locate(problem.field, request)})
+        for problem in problems
+    ]
+
+
+async def _http_refusal(request: Request, error: HttpError) -> JSONResponse:
     return JSONResponse(
-        error_body(error.code, error.message, [_located(p) for p in error.fields]),
+        error_body(error.code, error.message, _located(error.fields, request)),
         status_code=error.http_status,
         headers=error.headers or None,
     )
+
+
+def _refusal_handler(
+    errors: ErrorTable,
+) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def refused(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, Refusal)
+        answer = errors.answer(error)
+        problems = [FieldProblem(field=name, message=text) for name, text in error.fields.items()]
+        return JSONResponse(
+            error_body(answer.code, error.message, _located(problems, request)),
+            status_code=answer.status,
+            headers=dict(answer.headers) or None,
+        )
+
+    return refused
 
 
 def _add_bearer_scheme(app: FastAPI) -> None:

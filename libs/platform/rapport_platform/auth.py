@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 from rapport_events.clock import Clock, SystemClock
 
 from rapport_platform.errors import Forbidden, Rejected, Unauthenticated
+from rapport_platform.refusals import OutOfScope
 from rapport_platform.settings import DEV_AUTH_SECRET
 
 ISSUER = "rapport"
@@ -77,26 +78,31 @@ class Principal(BaseModel):
     def is_platform_admin(self) -> bool:
         return self.role is Role.PLATFORM_ADMIN
 
-    def ensure_brand(self, brand_id: str) -> None:
-        """Refuse access to a resource of a brand other than the caller's."""
-        if self.is_platform_admin or self.brand_id == brand_id:
-            return
-        raise Forbidden("this resource belongs to another brand")
+    def reaches_brand(self, brand_id: str) -> bool:
+        return self.is_platform_admin or self.brand_id == brand_id
 
-    def ensure_store(self, store_id: str | None) -> None:
-        """Refuse store managers and associates access to another store's resource.
+    def reaches_store(self, store_id: str | None) -> bool:
+        """Brand-wide roles reach every store of their brand; store staff only their own."""
+        return self.role not in STORE_ROLES or self.store_id == store_id
+
+    def ensure_brand(self, brand_id: str, what: str, reference: str) -> None:
+        """Refuse, as if it did not exist, a resource of a brand other than the caller's."""
+        if not self.reaches_brand(brand_id):
+            raise OutOfScope(what, reference)
+
+    def ensure_store(self, store_id: str | None, what: str, reference: str) -> None:
+        """Refuse, as if it did not exist, another store's resource to store staff.
 
         Brand-wide roles pass; check the brand with :meth:`ensure_brand` as well.
         """
-        if self.role not in STORE_ROLES or self.store_id == store_id:
-            return
-        raise Forbidden("this resource belongs to another store")
+        if not self.reaches_store(store_id):
+            raise OutOfScope(what, reference)
 
     def require_brand(self, explicit: str | None = None) -> str:
         """The brand a request acts on.
 
         A platform administrator has no brand of her own and must name one; everyone else
-        acts on their own brand, and naming another one is refused.
+        acts on their own brand, and another brand does not exist for them.
         """
         if self.is_platform_admin:
             if not explicit:
@@ -107,7 +113,7 @@ class Principal(BaseModel):
             return explicit
         assert self.brand_id is not None  # guaranteed by the model validator
         if explicit and explicit != self.brand_id:
-            raise Forbidden("this resource belongs to another brand")
+            raise OutOfScope("brand", explicit)
         return self.brand_id
 
 

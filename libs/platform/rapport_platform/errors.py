@@ -1,4 +1,8 @@
-"""Errors that cross the HTTP boundary, and the one body shape every error response has.
+r"""Errors that cross the HTTP boundary, and the one body shape every error response has.
+
+Domain and application code raise :class:`~rapport_platform.refusals.Refusal`\ s; each
+service maps them to answers with one :class:`ErrorTable`. :class:`HttpError` is for the
+few refusals that only exist over HTTP (no or a bad token, a role not allowed).
 
 Every error answer looks like::
 
@@ -11,9 +15,12 @@ Every error answer looks like::
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
+
+from rapport_platform.refusals import InvalidCursor, InvalidInput, OutOfScope, Refusal
 
 
 class FieldProblem(BaseModel):
@@ -48,12 +55,8 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorResponse} for status in statuses}
 
 
-class DomainError(Exception):
-    """A refusal the caller can act on; the HTTP layer maps it to ``http_status``.
-
-    ``code`` is a stable machine-readable word; a subclass or an instance may narrow it
-    (``Conflict("phone already registered", code="phone_taken")``).
-    """
+class HttpError(Exception):
+    """A refusal decided by the HTTP layer itself (authentication, roles)."""
 
     http_status: ClassVar[int] = 400
     default_code: ClassVar[str] = "bad_request"
@@ -77,27 +80,17 @@ class DomainError(Exception):
         return {}
 
 
-class NotFound(DomainError):
-    http_status = 404
-    default_code = "not_found"
-
-
-class Conflict(DomainError):
-    http_status = 409
-    default_code = "conflict"
-
-
-class Rejected(DomainError):
+class Rejected(HttpError):
     http_status = 422
     default_code = "rejected"
 
 
-class Forbidden(DomainError):
+class Forbidden(HttpError):
     http_status = 403
     default_code = "forbidden"
 
 
-class Unauthenticated(DomainError):
+class Unauthenticated(HttpError):
     http_status = 401
     default_code = "unauthenticated"
 
@@ -105,3 +98,47 @@ class Unauthenticated(DomainError):
     def headers(self) -> dict[str, str]:
         # RFC 6750: a 401 tells the client which scheme to use.
         return {"WWW-Authenticate": "Bearer"}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The HTTP answer to one kind of refusal."""
+
+    status: int
+    code: str
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+class ErrorTable:
+    """What each refusal of a service answers over HTTP.
+
+    Looked up along the refusal's class hierarchy, so an entry for a base class covers its
+    subclasses unless they have one of their own. Every service's table starts from
+    :data:`PLATFORM_ANSWERS`: anything out of the caller's scope is a 404, everywhere.
+    """
+
+    def __init__(self, answers: Mapping[type[Refusal], Answer]) -> None:
+        self._answers: dict[type[Refusal], Answer] = {**PLATFORM_ANSWERS, **answers}
+
+    def answer(self, refusal: Refusal) -> Answer:
+        for kind in type(refusal).__mro__:
+            found = self._answers.get(kind)
+            if found is not None:
+                return found
+        return FALLBACK_ANSWER
+
+    def covers(self, kind: type[Refusal]) -> bool:
+        """Whether ``kind`` has an answer of its own or through a base other than Refusal."""
+        return any(base in self._answers for base in kind.__mro__ if base is not Refusal)
+
+    @property
+    def statuses(self) -> frozenset[int]:
+        return frozenset(answer.status for answer in self._answers.values())
+
+
+FALLBACK_ANSWER = Answer(422, "rejected")
+PLATFORM_ANSWERS: dict[type[Refusal], Answer] = {
+    OutOfScope: Answer(404, "not_found"),
+    InvalidCursor: Answer(422, "invalid_cursor"),
+    InvalidInput: Answer(422, "invalid_value"),
+}

@@ -1,9 +1,11 @@
 """Composition of a running service: its runtime, its HTTP app and its background workers.
 
-A service describes itself with a :class:`ServiceDefinition` (routers, subscriptions,
-workers, migrations); this module turns it into a FastAPI app whose lifespan creates the
-database (if missing), migrates it, creates the topics, and runs the outbox relay, the
-consumer and the workers under supervision until shutdown.
+A service's ``bootstrap.py`` builds its :class:`Runtime`, its adapters and its handlers, and
+describes the result with a :class:`ServiceDefinition` (routers, error table, subscriptions,
+workers, migrations); this module turns it into a FastAPI app whose lifespan opens the
+runtime (database created if missing and migrated, topics created, Redis and Kafka
+connected) and runs the outbox relay, the consumer and the workers under supervision until
+shutdown.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,6 +34,7 @@ from redis.asyncio import Redis
 from rapport_platform.app import create_app
 from rapport_platform.audit import AuditTrail
 from rapport_platform.db import create_pool, ensure_database, migrate
+from rapport_platform.errors import ErrorTable
 from rapport_platform.logs import configure_logging
 from rapport_platform.settings import ServiceSettings
 
@@ -45,15 +48,22 @@ class NotStarted(RuntimeError):
 
 
 class Runtime:
-    """The live resources of a service; filled in when the app starts."""
+    """The live resources of a service: opened when the app starts, closed when it stops.
+
+    The clock exists from the start (bootstrap hands it to the handlers it builds); the pool,
+    the Redis client and the publisher exist between :meth:`open` and :meth:`close`, so
+    bootstrap reaches them through providers (``lambda: runtime.pool``).
+    """
 
     def __init__(self, settings: ServiceSettings, clock: Clock | None = None) -> None:
         self.settings = settings
-        self._clock = clock
+        self._follows_shared_clock = clock is None and settings.clock == "shared"
+        self.clock: Clock = clock or (
+            AdjustableClock() if self._follows_shared_clock else SystemClock()
+        )
         self._pool: asyncpg.Pool | None = None
         self._redis: Redis | None = None
         self._publisher: KafkaPublisher | None = None
-        self.consumer: EventConsumer | None = None
 
     @property
     def source(self) -> str:
@@ -71,11 +81,37 @@ class Runtime:
     def publisher(self) -> KafkaPublisher:
         return _started(self._publisher, "Kafka publisher")
 
-    @property
-    def clock(self) -> Clock:
-        return _started(self._clock, "clock")
+    async def open(self, migrations: Sequence[Path], component: str) -> None:
+        """Create and migrate the database, connect to Redis and Kafka, create the topics."""
+        settings = self.settings
+        await ensure_database(settings.database_url)
+        self._pool = await create_pool(settings.database_url)
+        await migrate(self._pool, *migrations, component=component)
+        self._redis = Redis.from_url(settings.redis_url)
+        await ensure_topics(
+            settings.kafka_bootstrap, all_topics(settings.topic_prefix), settings.kafka_partitions
+        )
+        self._publisher = KafkaPublisher(settings.kafka_bootstrap, client_id=component)
+        await self._publisher.start()
+
+    async def close(self) -> None:
+        if self._publisher is not None:
+            await self._publisher.stop()
+        if self._redis is not None:
+            await self._redis.aclose()
+        if self._pool is not None:
+            await self._pool.close()
+        self._pool = self._redis = self._publisher = None
+
+    def background(self) -> list[Worker]:
+        """Workers the runtime itself needs: following the platform's shared clock."""
+        clock = self.clock
+        if self._follows_shared_clock and isinstance(clock, AdjustableClock):
+            return [lambda: follow_shared_offset(clock, self.redis)]
+        return []
 
     def unit_of_work(self) -> UnitOfWork:
+        """A plain unit of work (no repositories) on the service's database."""
         return UnitOfWork(self.pool, source=self.source, clock=self.clock)
 
 
@@ -88,27 +124,28 @@ def _started(value: T | None, what: str) -> T:
     return value
 
 
-def _no_subscriptions(_: Runtime) -> list[Subscription]:
-    return []
-
-
-def _no_workers(_: Runtime) -> list[Worker]:
-    return []
-
-
 @dataclass
 class ServiceDefinition:
+    """Everything bootstrap wires for one service; :func:`build_app` runs it."""
+
     name: str
     title: str
     description: str
-    settings: ServiceSettings
-    routers: Callable[[Runtime], list[APIRouter]]
-    migrations: Path | None = None
-    subscriptions: Callable[[Runtime], list[Subscription]] = _no_subscriptions
-    workers: Callable[[Runtime], list[Worker]] = _no_workers
+    runtime: Runtime
+    routers: list[APIRouter]
+    errors: ErrorTable
+    migrations: Path | Sequence[Path] = ()
+    """The service's migration folders (a replica's, such as ``DIRECTORY_MIGRATIONS``, too)."""
+    subscriptions: list[Subscription] = field(default_factory=list)
+    consumer_unit_of_work: Callable[[], UnitOfWork] | None = None
+    """The service's unit of work, opened by the consumer around each record's inbox row."""
+    workers: list[Worker] = field(default_factory=list)
     version: str = "0.1.0"
-    clock: Clock | None = None
     openapi_tags: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def settings(self) -> ServiceSettings:
+        return self.runtime.settings
 
 
 AUDIT_MIGRATIONS = Path(__file__).parent / "migrations"
@@ -118,15 +155,15 @@ def build_app(definition: ServiceDefinition) -> FastAPI:
     settings = definition.settings
     configure_logging(definition.name, settings.log_level)
     configure_tracing(definition.name)
-    runtime = Runtime(settings, definition.clock)
+    runtime = definition.runtime
     audit = AuditTrail(lambda: runtime.pool)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with _running(definition, runtime, audit):
+        async with _running(definition, audit):
             yield
 
-    app = _create(definition, runtime, lifespan=lifespan, audit=audit)
+    app = _create(definition, lifespan=lifespan, audit=audit)
     app.state.audit = audit
     _instrument(app)
     return app
@@ -134,12 +171,11 @@ def build_app(definition: ServiceDefinition) -> FastAPI:
 
 def openapi_document(definition: ServiceDefinition) -> dict[str, Any]:
     """The service's OpenAPI document, without starting anything."""
-    return _create(definition, Runtime(definition.settings)).openapi()
+    return _create(definition).openapi()
 
 
 def _create(
     definition: ServiceDefinition,
-    runtime: Runtime,
     *,
     lifespan: Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]] | None = None,
     audit: AuditTrail | None = None,
@@ -148,13 +184,14 @@ def _create(
         title=definition.title,
         description=definition.description,
         version=definition.version,
-        routers=definition.routers(runtime),
-        readiness_checks=_readiness_checks(runtime),
+        routers=definition.routers,
+        readiness_checks=_readiness_checks(definition.runtime),
         lifespan=lifespan,
         audit=audit,
         openapi_tags=definition.openapi_tags or None,
+        errors=definition.errors,
     )
-    app.state.runtime = runtime
+    app.state.runtime = definition.runtime
     app.state.auth_secret = definition.settings.auth_secret.get_secret_value()
     return app
 
@@ -166,49 +203,17 @@ def _instrument(app: FastAPI) -> None:
 
 
 @contextlib.asynccontextmanager
-async def _running(
-    definition: ServiceDefinition, runtime: Runtime, audit: AuditTrail
-) -> AsyncIterator[None]:
-    settings = definition.settings
-    await ensure_database(settings.database_url)
-    runtime._pool = await create_pool(settings.database_url)
-    directories = [PLUMBING_MIGRATIONS, AUDIT_MIGRATIONS]
-    if definition.migrations is not None:
-        directories.append(definition.migrations)
-    await migrate(runtime.pool, *directories, component=definition.name)
-    runtime._redis = Redis.from_url(settings.redis_url)
-    background: list[Worker] = []
-    if runtime._clock is None:
-        runtime._clock = _clock_for(settings, runtime.redis, background)
-    await ensure_topics(
-        settings.kafka_bootstrap, all_topics(settings.topic_prefix), settings.kafka_partitions
-    )
-    runtime._publisher = KafkaPublisher(settings.kafka_bootstrap, client_id=definition.name)
-    await runtime.publisher.start()
-    relay = OutboxRelay(
-        runtime.pool,
-        runtime.publisher,
-        topic_prefix=settings.topic_prefix,
-        poll_interval=settings.relay_poll_interval,
-    )
-    background.append(relay.run)
-    subscriptions = definition.subscriptions(runtime)
-    if subscriptions:
-        processor = RecordProcessor(
-            service=definition.name,
-            subscriptions=subscriptions,
-            pool=runtime.pool,
-            dead_letters=runtime.publisher,
-            clock=runtime.clock,
-            topic_prefix=settings.topic_prefix,
-        )
-        runtime.consumer = EventConsumer(
-            processor,
-            bootstrap_servers=settings.kafka_bootstrap,
-            group_id=settings.topic_prefix + definition.name,
-        )
-        background.append(runtime.consumer.run)
-    background.extend(definition.workers(runtime))
+async def _running(definition: ServiceDefinition, audit: AuditTrail) -> AsyncIterator[None]:
+    runtime = definition.runtime
+    own = definition.migrations
+    migrations = [PLUMBING_MIGRATIONS, AUDIT_MIGRATIONS]
+    migrations.extend([own] if isinstance(own, Path) else own)
+    await runtime.open(migrations, definition.name)
+    background = [*runtime.background(), _relay(runtime).run]
+    consumer = _consumer(definition)
+    if consumer is not None:
+        background.append(consumer.run)
+    background.extend(definition.workers)
     await audit.start()
     tasks = [asyncio.create_task(_supervise(worker), name=_name(worker)) for worker in background]
     log.info("%s started with %d background workers", definition.name, len(tasks))
@@ -219,18 +224,38 @@ async def _running(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await audit.close()
-        await runtime.publisher.stop()
-        await runtime.redis.aclose()
-        await runtime.pool.close()
+        await runtime.close()
         shutdown_tracing()
 
 
-def _clock_for(settings: ServiceSettings, redis: Redis, background: list[Worker]) -> Clock:
-    if settings.clock == "shared":
-        clock = AdjustableClock()
-        background.append(lambda: follow_shared_offset(clock, redis))
-        return clock
-    return SystemClock()
+def _relay(runtime: Runtime) -> OutboxRelay:
+    settings = runtime.settings
+    return OutboxRelay(
+        runtime.pool,
+        runtime.publisher,
+        topic_prefix=settings.topic_prefix,
+        poll_interval=settings.relay_poll_interval,
+    )
+
+
+def _consumer(definition: ServiceDefinition) -> EventConsumer | None:
+    if not definition.subscriptions:
+        return None
+    runtime, settings = definition.runtime, definition.settings
+    processor = RecordProcessor(
+        service=definition.name,
+        subscriptions=definition.subscriptions,
+        pool=runtime.pool,
+        dead_letters=runtime.publisher,
+        clock=runtime.clock,
+        topic_prefix=settings.topic_prefix,
+        unit_of_work=definition.consumer_unit_of_work,
+    )
+    return EventConsumer(
+        processor,
+        bootstrap_servers=settings.kafka_bootstrap,
+        group_id=settings.topic_prefix + definition.name,
+    )
 
 
 def _name(worker: Worker) -> str:

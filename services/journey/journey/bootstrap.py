@@ -1,40 +1,54 @@
-"""Composition root of the journey service."""
+"""Composition root of the journey service: the one place adapters are built and wired."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
+from rapport_events.clock import Clock
 from rapport_platform.service import Runtime, ServiceDefinition
 
 from journey.adapters import MIGRATIONS
+from journey.adapters.postgres import PostgresJourneyUnitOfWork
+from journey.application.handlers import JourneyHandlers
+from journey.application.queries import JourneyQueries
 from journey.entrypoints.consumers import subscriptions
-from journey.entrypoints.http import routers
+from journey.entrypoints.errors import ERRORS
+from journey.entrypoints.http import router
 from journey.entrypoints.timers import timer_worker
 from journey.settings import SERVICE_NAME, JourneySettings
 
-__all__ = ["JourneySettings", "definition", "workers"]
+__all__ = ["JourneySettings", "definition"]
+
+DESCRIPTION = (
+    "Places every member on the lifecycle map (new, potential, high-value, dormant, "
+    "churn-risk, won back) from her registrations and visits, holds durable timers, "
+    "and requests touchpoints such as the welcome-back message after 30 days without "
+    "a visit. All endpoints need a bearer token; data is scoped to the caller's brand, "
+    "store managers see their store and associates the members bound to them; anything "
+    "outside the caller's scope answers 404."
+)
 
 
-def workers(runtime: Runtime) -> list[Callable[[], Awaitable[None]]]:
-    return [timer_worker(runtime)]
+def definition(
+    settings: JourneySettings | None = None, clock: Clock | None = None
+) -> ServiceDefinition:
+    settings = settings or JourneySettings()
+    runtime = Runtime(settings, clock)
 
+    def unit_of_work() -> PostgresJourneyUnitOfWork:
+        return PostgresJourneyUnitOfWork(runtime.pool, source=runtime.source, clock=runtime.clock)
 
-def definition(settings: JourneySettings | None = None) -> ServiceDefinition:
+    handlers = JourneyHandlers(unit_of_work, runtime.clock, rules=settings.rulebook())
+    queries = JourneyQueries(unit_of_work)
     return ServiceDefinition(
         name=SERVICE_NAME,
         title="Rapport journey",
-        description=(
-            "Places every member on the lifecycle map (new, potential, high-value, dormant, "
-            "churn-risk, won back) from her registrations and visits, holds durable timers, "
-            "and requests touchpoints such as the welcome-back message after 30 days without "
-            "a visit. All endpoints need a bearer token; data is scoped to the caller's brand, "
-            "store managers see their store and associates the members bound to them."
-        ),
-        settings=settings or JourneySettings(),
-        routers=routers,
+        description=DESCRIPTION,
+        runtime=runtime,
+        routers=[router(handlers, queries)],
+        errors=ERRORS,
         migrations=MIGRATIONS,
-        subscriptions=subscriptions,
-        workers=workers,
+        subscriptions=subscriptions(handlers),
+        consumer_unit_of_work=unit_of_work,
+        workers=[timer_worker(handlers, runtime.clock, settings.timer_poll_interval)],
         openapi_tags=[
             {"name": "journeys", "description": "Members' lifecycle stages and touchpoints."}
         ],

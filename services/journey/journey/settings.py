@@ -7,7 +7,12 @@ from datetime import timedelta
 from pydantic import Field
 from rapport_platform.settings import ServiceSettings
 
-from journey.domain.rules import Rulebook, standard_rulebook
+from journey.domain.rules import (
+    DORMANCY_AFTER,
+    POTENTIAL_AFTER_VISITS,
+    Rulebook,
+    standard_rulebook,
+)
 
 SERVICE_NAME = "journey"
 
@@ -16,10 +21,16 @@ class JourneySettings(ServiceSettings):
     service_name: str = SERVICE_NAME
     http_port: int = Field(default=8104, ge=1, le=65535)
     dormant_after_days: int = Field(
-        default=30, ge=1, le=3650, description="Days without a visit before she is dormant."
+        default=DORMANCY_AFTER.days,
+        ge=1,
+        le=3650,
+        description="Days without a visit before she is dormant.",
     )
     potential_after_visits: int = Field(
-        default=2, ge=2, le=100, description="Visits that make a new member a potential one."
+        default=POTENTIAL_AFTER_VISITS,
+        ge=2,
+        le=100,
+        description="Visits that make a new member a potential one.",
     )
 
     def rulebook(self) -> Rulebook:
@@ -27,8 +38,3 @@ class JourneySettings(ServiceSettings):
             dormant_after=timedelta(days=self.dormant_after_days),
             potential_after_visits=self.potential_after_visits,
         )
-
-
-def rulebook_of(settings: ServiceSettings) -> Rulebook:
-    """The rules configured by ``settings``; the standard ones for plain service settings."""
-    return settings.rulebook() if isinstance(settings, JourneySettings) else standard_rulebook()

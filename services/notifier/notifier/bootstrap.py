@@ -1,24 +1,33 @@
-"""Composition root of the notifier service."""
+"""Composition root of the notifier service: the one place that builds adapters."""
 
 from __future__ import annotations
 
-from pydantic import Field
-from rapport_platform.service import ServiceDefinition
-from rapport_platform.settings import ServiceSettings
+from rapport_events.clock import Clock
+from rapport_platform.service import Runtime, ServiceDefinition
 
 from notifier.adapters import MIGRATIONS
+from notifier.adapters.postgres import PostgresNotifierUnitOfWork
+from notifier.application.handlers import NotifierHandlers
+from notifier.application.queries import NotifierQueries
 from notifier.entrypoints.consumers import subscriptions
-from notifier.entrypoints.http import routers
+from notifier.entrypoints.errors import ERRORS
+from notifier.entrypoints.http import router
+from notifier.settings import SERVICE_NAME, NotifierSettings
 
-SERVICE_NAME = "notifier"
-
-
-class NotifierSettings(ServiceSettings):
-    service_name: str = SERVICE_NAME
-    http_port: int = Field(default=8105, ge=1, le=65535)
+__all__ = ["SERVICE_NAME", "NotifierSettings", "definition"]
 
 
-def definition(settings: NotifierSettings | None = None) -> ServiceDefinition:
+def definition(
+    settings: NotifierSettings | None = None, clock: Clock | None = None
+) -> ServiceDefinition:
+    runtime = Runtime(settings or NotifierSettings(), clock)
+
+    def unit_of_work() -> PostgresNotifierUnitOfWork:
+        # The pool exists only once the service has started: reach it when a unit opens.
+        return PostgresNotifierUnitOfWork(runtime.pool, source=runtime.source, clock=runtime.clock)
+
+    handlers = NotifierHandlers(unit_of_work, runtime.clock)
+    queries = NotifierQueries(unit_of_work)
     return ServiceDefinition(
         name=SERVICE_NAME,
         title="Rapport notifier",
@@ -28,10 +37,12 @@ def definition(settings: NotifierSettings | None = None) -> ServiceDefinition:
             "pushes per member per 7 days), delivers them through the local channel and "
             "publishes each result on rapport.notifier.deliveries."
         ),
-        settings=settings or NotifierSettings(),
-        routers=routers,
+        runtime=runtime,
+        routers=[router(handlers, queries)],
+        errors=ERRORS,
         migrations=MIGRATIONS,
-        subscriptions=subscriptions,
+        subscriptions=subscriptions(handlers),
+        consumer_unit_of_work=unit_of_work,
         openapi_tags=[
             {"name": "deliveries", "description": "What was sent to whom, and what was not."},
             {"name": "templates", "description": "Message and task templates per brand."},

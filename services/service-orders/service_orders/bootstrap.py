@@ -1,58 +1,47 @@
-"""Composition root of the service-orders service."""
+"""Composition root of the service-orders service: the one place adapters are built."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from pydantic import Field
+from rapport_events.clock import Clock
 from rapport_platform.service import Runtime, ServiceDefinition
-from rapport_platform.settings import ServiceSettings
 
 from service_orders.adapters import MIGRATIONS
-from service_orders.adapters.postgres import (
-    PostgresAppointments,
-    PostgresPurchases,
-    PostgresServiceOrdersUnitOfWork,
-)
+from service_orders.adapters.postgres import PostgresServiceOrdersUnitOfWork
 from service_orders.application.handlers import ServiceOrdersHandlers
 from service_orders.application.queries import ServiceOrdersQueries
-from service_orders.entrypoints.http import build_router
+from service_orders.entrypoints.errors import ERRORS
+from service_orders.entrypoints.http import router
+from service_orders.settings import SERVICE_NAME, ServiceOrdersSettings
 
-SERVICE_NAME = "service-orders"
+DESCRIPTION = (
+    "Appointments, the visits that complete them, and purchases. Bookings, visits and "
+    "purchases are announced on `rapport.service-orders.orders` for loyalty and journey."
+)
+OPENAPI_TAGS = [
+    {"name": "appointments", "description": "Bookings, their completion and cancellation."},
+    {"name": "purchases", "description": "Products and packages members bought."},
+]
 
 
-class ServiceOrdersSettings(ServiceSettings):
-    service_name: str = SERVICE_NAME
-    http_port: int = Field(default=8102, ge=1, le=65535)
+def definition(
+    settings: ServiceOrdersSettings | None = None, clock: Clock | None = None
+) -> ServiceDefinition:
+    runtime = Runtime(settings or ServiceOrdersSettings(), clock)
 
-
-def routers(runtime: Runtime) -> list[APIRouter]:
-    def handlers() -> ServiceOrdersHandlers:
-        return ServiceOrdersHandlers(
-            begin=lambda: PostgresServiceOrdersUnitOfWork(runtime.unit_of_work()),
-            clock=runtime.clock,
+    def unit_of_work() -> PostgresServiceOrdersUnitOfWork:
+        # The pool exists once the service has started: reached when a request opens a unit.
+        return PostgresServiceOrdersUnitOfWork(
+            runtime.pool, source=runtime.source, clock=runtime.clock
         )
 
-    def queries() -> ServiceOrdersQueries:
-        return ServiceOrdersQueries(
-            PostgresAppointments(runtime.pool), PostgresPurchases(runtime.pool)
-        )
-
-    return [build_router(handlers, queries)]
-
-
-def definition(settings: ServiceOrdersSettings | None = None) -> ServiceDefinition:
+    handlers = ServiceOrdersHandlers(unit_of_work, runtime.clock)
     return ServiceDefinition(
         name=SERVICE_NAME,
         title="Rapport service orders",
-        description=(
-            "Appointments, the visits that complete them, and purchases. Bookings, visits and "
-            "purchases are announced on `rapport.service-orders.orders` for loyalty and journey."
-        ),
-        settings=settings or ServiceOrdersSettings(),
-        routers=routers,
+        description=DESCRIPTION,
+        runtime=runtime,
+        routers=[router(handlers, ServiceOrdersQueries(unit_of_work))],
+        errors=ERRORS,
         migrations=MIGRATIONS,
-        openapi_tags=[
-            {"name": "appointments", "description": "Bookings, their completion and cancellation."},
-            {"name": "purchases", "description": "Products and packages members bought."},
-        ],
+        openapi_tags=OPENAPI_TAGS,
     )

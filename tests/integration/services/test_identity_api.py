@@ -57,7 +57,13 @@ async def brand_with_store(client: httpx.AsyncClient, code: str) -> dict[str, An
 
 
 def member(store_id: str, phone: str = "+86 139-0000-1111") -> dict[str, Any]:
-    return {"name": "陈思思", "phone": phone, "gender": "female", "store_id": store_id}
+    return {
+        "name": "陈思思",
+        "surname": "陈",
+        "phone": phone,
+        "gender": "female",
+        "store_id": store_id,
+    }
 
 
 async def test_bad_input_is_answered_with_the_field_and_what_to_do(
@@ -126,3 +132,36 @@ async def test_every_request_is_audited_with_who_and_what(
     )
     assert [(r["role"], r["method"], r["status"]) for r in rows] == [("hq", "GET", 200)]
     assert member_id in rows[0]["ids"]
+
+
+async def test_lists_answer_pages_with_cursors_on_the_database(identity: RunningService) -> None:
+    client = identity.client
+    brand = await brand_with_store(client, "paged")
+    headers = bearer(brand["token"])
+    for name in ("Tianhe", "Jing'an"):
+        await client.post("/v1/stores", json={"name": name, "city": "SH"}, headers=headers)
+    for index in range(3):
+        body = member(brand["store_id"], f"1390000{index:04d}")
+        assert (await client.post("/v1/members", json=body, headers=headers)).status_code == 201
+
+    stores = await client.get("/v1/stores", params={"limit": 2}, headers=headers)
+    more_stores = await client.get(
+        "/v1/stores", params={"cursor": stores.json()["next_cursor"]}, headers=headers
+    )
+    members = await client.get("/v1/members", params={"limit": 2}, headers=headers)
+    more_members = await client.get(
+        "/v1/members", params={"cursor": members.json()["next_cursor"]}, headers=headers
+    )
+    staff = await client.get("/v1/staff", headers=headers)
+    bad = await client.get("/v1/members", params={"cursor": "garbage"}, headers=headers)
+
+    names = [s["name"] for s in stores.json()["items"] + more_stores.json()["items"]]
+    assert names == ["Jing'an", "Main", "Tianhe"]
+    assert more_stores.json()["next_cursor"] is None
+    listed = members.json()["items"] + more_members.json()["items"]
+    assert len({m["member_id"] for m in listed}) == 3
+    assert more_members.json()["next_cursor"] is None
+    assert [s["username"] for s in staff.json()["items"]] == ["hq"]
+    assert staff.json()["next_cursor"] is None
+    assert bad.status_code == 422
+    assert bad.json()["error"]["fields"][0]["field"] == "query.cursor"

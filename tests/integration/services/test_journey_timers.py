@@ -62,8 +62,7 @@ async def test_a_dormancy_timer_survives_a_restart_and_fires_once(
     endpoints: Endpoints, database: str, topic_prefix: str, pool: asyncpg.Pool
 ) -> None:
     clock = ManualClock(START)
-    journey = definition(settings(endpoints, database, topic_prefix))
-    journey.clock = clock
+    journey = definition(settings(endpoints, database, topic_prefix), clock=clock)
     registered = MemberRegistered(
         member_id="mbr_1",
         brand_id="brd_1",

@@ -1,10 +1,11 @@
 from datetime import timedelta
 
 import pytest
-from identity.application import handlers
-from identity.application.commands import BindMember, CreateBrand, LogIn, RegisterMember
+from identity.application.commands import BindMember, CreateBrand, CreateStore, LogIn
+from identity.application.handlers import InviteCodesExhausted, Session
 from identity.domain.errors import (
     AlreadyBound,
+    BrandNotFound,
     DuplicateBrandCode,
     DuplicatePhone,
     DuplicateUsername,
@@ -14,14 +15,23 @@ from identity.domain.errors import (
     UnknownReference,
 )
 from identity.domain.organisation import StaffRole
-from rapport_events.contracts.identity import MemberBoundToAssociate, MemberRegistered
-from rapport_platform.auth import Principal, Role
-from rapport_platform.errors import NotFound
+from identity.entrypoints.errors import ERRORS
+from rapport_events.contracts.identity import (
+    MemberBoundToAssociate,
+    MemberRegistered,
+    StaffJoined,
+    StoreOpened,
+)
+from rapport_platform.auth import Principal, Role, verify_token
+from rapport_platform.refusals import InvalidInput, OutOfScope, Refusal
 
-from tests.unit.identity.fakes import (
+from tests.support.http import SECRET
+from tests.unit.identity.world import (
     HQ_PASSWORD,
     NOW,
     STAFF_PASSWORD,
+    TOKEN_TIME,
+    TOKEN_TTL,
     World,
     new_world,
     principal_of,
@@ -39,11 +49,13 @@ async def world() -> World:
     return world
 
 
-async def log_in(world: World, username: str, password: str, brand: str = "lumiere") -> None:
-    await handlers.log_in(
-        LogIn(brand_code=brand, username=username, password=password),
-        world.db.unit_of_work(),
-        world.hasher,
+def status_of(refusal: Refusal) -> int:
+    return ERRORS.answer(refusal).status
+
+
+async def log_in(world: World, username: str, password: str, brand: str = "lumiere") -> Session:
+    return await world.handlers.log_in(
+        LogIn(brand_code=brand, username=username, password=password)
     )
 
 
@@ -51,21 +63,20 @@ async def log_in(world: World, username: str, password: str, brand: str = "lumie
 
 
 async def test_a_new_brand_comes_with_an_hq_login(world: World) -> None:
-    staff = await handlers.log_in(
-        LogIn(brand_code=" LUMIERE ", username="HQ", password=HQ_PASSWORD),
-        world.db.unit_of_work(),
-        world.hasher,
-    )
-    assert staff.role is StaffRole.HQ
-    assert staff.brand_id == world.brand_id
-    assert staff.store_id is None
+    session = await log_in(world, "HQ", HQ_PASSWORD, brand=" LUMIERE ")
+    principal = session.principal
+    assert principal.role is Role.HQ
+    assert principal.brand_id == world.brand_id
+    assert principal.store_id is None
+    assert session.token.expires_in == TOKEN_TTL.total_seconds()
+    assert verify_token(SECRET, session.token.access_token, now=TOKEN_TIME) == principal
 
 
 async def test_passwords_are_stored_hashed_with_a_salt(world: World) -> None:
     store = await world.store()
     first = await world.staff(store, username="wangli")
     second = await world.staff(store, username="chenjing")
-    hashes = world.db.tables.password_hashes
+    hashes = world.tables.password_hashes
     assert all(STAFF_PASSWORD not in stored for stored in hashes.values())
     assert hashes[first.staff_id] != hashes[second.staff_id]
 
@@ -83,25 +94,66 @@ async def test_every_failed_login_gets_the_same_answer(
 ) -> None:
     with pytest.raises(InvalidCredentials) as caught:
         await log_in(world, username, password, brand)
-    assert caught.value.http_status == 401
+    assert status_of(caught.value) == 401
     assert caught.value.message == "unknown user or wrong password"
 
 
 async def test_a_brand_code_is_taken_once(world: World) -> None:
     with pytest.raises(DuplicateBrandCode) as caught:
-        await handlers.create_brand(
-            CreateBrand(code="Lumiere", name="Copy", hq_username="hq2", hq_password=HQ_PASSWORD),
-            world.db.unit_of_work(),
-            world.hasher,
+        await world.handlers.create_brand(
+            CreateBrand(code="Lumiere", name="Copy", hq_username="hq2", hq_password=HQ_PASSWORD)
         )
-    assert caught.value.http_status == 409
-    assert len(world.db.tables.brands) == 1
-    assert len(world.db.tables.staff) == 1
+    assert status_of(caught.value) == 409
+    assert len(world.tables.brands) == 1
+    assert len(world.tables.staff) == 1
 
 
 async def test_a_store_needs_an_existing_brand(world: World) -> None:
-    with pytest.raises(NotFound):
-        await world.store(brand_id="brd_missing")
+    gone = Principal(subject="stf_1", role=Role.HQ, brand_id="brd_missing")
+    with pytest.raises(BrandNotFound) as caught:
+        await world.handlers.create_store(CreateStore(actor=gone, name="Jing'an", city="SH"))
+    assert status_of(caught.value) == 404
+
+
+async def test_stores_and_staff_are_announced_to_the_other_services(world: World) -> None:
+    store = await world.store()
+    wang = await world.staff(store, username="wangli")
+
+    announced = [(e.type, e.subject, e.data) for e in world.organisation_events]
+    assert announced == [
+        (
+            StaffJoined.event_type,
+            world.hq_actor.subject,
+            {
+                "staff_id": world.hq_actor.subject,
+                "brand_id": world.brand_id,
+                "store_id": None,
+                "role": "hq",
+                "joined_at": "2026-03-01T10:30:00Z",
+            },
+        ),
+        (
+            StoreOpened.event_type,
+            store.store_id,
+            {
+                "store_id": store.store_id,
+                "brand_id": world.brand_id,
+                "opened_at": "2026-03-01T10:30:00Z",
+            },
+        ),
+        (
+            StaffJoined.event_type,
+            wang.staff_id,
+            {
+                "staff_id": wang.staff_id,
+                "brand_id": world.brand_id,
+                "store_id": store.store_id,
+                "role": "associate",
+                "joined_at": "2026-03-01T10:30:00Z",
+            },
+        ),
+    ]
+    assert {e.brandid for e in world.organisation_events} == {world.brand_id}
 
 
 async def test_associates_get_an_invite_code_and_can_log_in(world: World) -> None:
@@ -130,7 +182,7 @@ async def test_a_random_source_that_repeats_itself_is_reported(world: World) -> 
     store = await world.store()
     world.random_below = scripted([])
     await world.staff(store)
-    with pytest.raises(handlers.InviteCodesExhausted):
+    with pytest.raises(InviteCodesExhausted):
         await world.staff(store)
 
 
@@ -139,14 +191,13 @@ async def test_usernames_are_unique_per_brand(world: World) -> None:
     await world.staff(store, username="wangli")
     with pytest.raises(DuplicateUsername):
         await world.staff(store, username="WangLi")
-    other = new_world()
+    other = world.another()
     await other.brand("other")
     await other.staff(await other.store(), username="wangli")
 
 
 async def test_staff_need_a_store_of_the_same_brand(world: World) -> None:
-    other = new_world()
-    other.db = world.db
+    other = world.another()
     await other.brand("other")
     foreign = await other.store()
     with pytest.raises(UnknownReference) as caught:
@@ -160,10 +211,12 @@ async def test_a_store_manager_creates_associates_of_her_own_store_only(world: W
 
     created = await world.staff(store, actor=manager)
     assert created.role is StaffRole.ASSOCIATE
-    with pytest.raises(NotPermitted):
+    with pytest.raises(OutOfScope) as other_store:
         await world.staff(elsewhere, actor=manager)
-    with pytest.raises(NotPermitted):
+    with pytest.raises(NotPermitted) as other_role:
         await world.staff(store, StaffRole.STORE_MANAGER, actor=manager)
+    assert status_of(other_store.value) == 404
+    assert status_of(other_role.value) == 403
 
 
 async def test_associates_create_no_staff(world: World) -> None:
@@ -180,13 +233,13 @@ async def test_registering_emits_member_registered(world: World) -> None:
     store = await world.store()
     member = await world.member(store, "138 1234 5678")
 
-    assert [e.type for e in world.db.events] == [REGISTERED]
-    envelope = world.db.events[0]
+    assert [e.type for e in world.events] == [REGISTERED]
+    envelope = world.events[0]
     assert envelope.subject == member.member_id
     assert envelope.brandid == world.brand_id
     assert envelope.data["surname"] == "梁"
     assert envelope.data["store_id"] == store.store_id
-    assert world.db.tables.members[member.member_id].phone == "+8613812345678"
+    assert world.tables.members[member.member_id].phone == "+8613812345678"
 
 
 async def test_registering_with_an_invite_code_binds_in_the_same_transaction(world: World) -> None:
@@ -197,12 +250,12 @@ async def test_registering_with_an_invite_code_binds_in_the_same_transaction(wor
     member = await world.member(store, "13812345678", invite_code=wang.invite_code.lower())
 
     assert member.associate_id == wang.staff_id
-    assert [e.type for e in world.db.events] == [REGISTERED, BOUND]
-    bound = world.db.events[1]
+    assert [e.type for e in world.events] == [REGISTERED, BOUND]
+    bound = world.events[1]
     assert bound.data["associate_id"] == wang.staff_id
     assert bound.data["via"] == "invite_code"
     assert bound.data["bound_at"] == NOW.isoformat().replace("+00:00", "Z")
-    assert world.db.tables.members[member.member_id].associate_id == wang.staff_id
+    assert world.tables.members[member.member_id].associate_id == wang.staff_id
 
 
 async def test_an_unknown_invite_code_registers_nobody(world: World) -> None:
@@ -210,8 +263,8 @@ async def test_an_unknown_invite_code_registers_nobody(world: World) -> None:
     with pytest.raises(UnknownReference) as caught:
         await world.member(store, "13812345678", invite_code="7KQ3M9XA")
     assert caught.value.field == "invite_code"
-    assert world.db.tables.members == {}
-    assert world.db.events == []
+    assert world.tables.members == {}
+    assert world.events == []
 
 
 async def test_a_phone_is_registered_once_per_brand_whatever_its_spelling(world: World) -> None:
@@ -220,42 +273,31 @@ async def test_a_phone_is_registered_once_per_brand_whatever_its_spelling(world:
 
     with pytest.raises(DuplicatePhone) as caught:
         await world.member(store, "+86-138-1234-5678", name="Someone Else")
-    assert caught.value.http_status == 409
+    assert status_of(caught.value) == 409
     assert caught.value.message == "a member with this phone is already registered in this brand"
-    assert len(world.db.tables.members) == 1
-    assert [e.type for e in world.db.events] == [REGISTERED]
+    assert len(world.tables.members) == 1
+    assert [e.type for e in world.events] == [REGISTERED]
 
 
 async def test_the_same_phone_may_join_another_brand() -> None:
-    first, second = new_world(), new_world()
-    second.db = first.db
+    first = new_world()
+    second = first.another()
     await first.brand("lumiere")
     await second.brand("dreambed")
     await first.member(await first.store(), "13812345678")
     await second.member(await second.store(), "13812345678")
-    assert len(first.db.tables.members) == 2
+    assert len(first.tables.members) == 2
 
 
 async def test_a_member_joins_an_existing_store_of_the_brand(world: World) -> None:
-    other = new_world()
-    other.db = world.db
+    other = world.another()
     await other.brand("other")
     foreign = await other.store()
     for store_id in (foreign.store_id, "sto_missing"):
         with pytest.raises(UnknownReference) as caught:
-            await handlers.register_member(
-                RegisterMember(
-                    actor=world.hq_actor,
-                    brand_id=world.brand_id,
-                    store_id=store_id,
-                    name="梁晓雯",
-                    phone="13812345678",
-                ),
-                world.db.unit_of_work(),
-                world.clock,
-            )
+            await world.member(store_id, "13812345678")
         assert caught.value.field == "store_id"
-    assert world.db.tables.members == {}
+    assert world.tables.members == {}
 
 
 async def test_store_staff_register_into_their_own_store_only(world: World) -> None:
@@ -263,9 +305,27 @@ async def test_store_staff_register_into_their_own_store_only(world: World) -> N
     manager = principal_of(await world.staff(store, StaffRole.STORE_MANAGER))
 
     await world.member(store, "13812345678", actor=manager)
-    with pytest.raises(NotPermitted) as caught:
+    with pytest.raises(OutOfScope) as caught:
         await world.member(elsewhere, "13812345679", actor=manager)
-    assert caught.value.http_status == 403
+    assert status_of(caught.value) == 404
+    assert len(world.tables.members) == 1
+
+
+async def test_the_surname_is_the_one_given_not_guessed_from_the_name(world: World) -> None:
+    store = await world.store()
+    zhou = await world.member(store, "13812345678", name="  Zhou   Min ", surname=" Zhou ")
+
+    assert (zhou.name, zhou.surname) == ("Zhou Min", "Zhou")
+    assert world.events[0].data["surname"] == "Zhou"
+
+
+@pytest.mark.parametrize("surname", ["", "   ", "W" * 21])
+async def test_an_empty_or_overlong_surname_registers_nobody(world: World, surname: str) -> None:
+    store = await world.store()
+    with pytest.raises(InvalidInput) as caught:
+        await world.member(store, "13812345678", surname=surname)
+    assert caught.value.field == "surname"
+    assert world.tables.members == {}
 
 
 async def test_an_associate_registering_a_member_herself_recruits_her(world: World) -> None:
@@ -275,7 +335,7 @@ async def test_an_associate_registering_a_member_herself_recruits_her(world: Wor
     member = await world.member(store, "13812345678", actor=principal_of(wang))
 
     assert member.associate_id == wang.staff_id
-    assert [e.type for e in world.db.events] == [REGISTERED, BOUND]
+    assert [e.type for e in world.events] == [REGISTERED, BOUND]
 
 
 async def test_integrations_register_unbound_members(world: World) -> None:
@@ -289,15 +349,8 @@ async def test_integrations_register_unbound_members(world: World) -> None:
 
 
 async def bind(world: World, member_id: str, code: str, actor: Principal | None = None) -> None:
-    await handlers.bind_member(
-        BindMember(
-            actor=actor or world.hq_actor,
-            brand_id=world.brand_id,
-            member_id=member_id,
-            invite_code=code,
-        ),
-        world.db.unit_of_work(),
-        world.clock,
+    await world.handlers.bind_member(
+        BindMember(actor=actor or world.hq_actor, member_id=member_id, invite_code=code)
     )
 
 
@@ -311,9 +364,9 @@ async def test_binding_emits_once_and_then_is_a_no_op(world: World) -> None:
     await bind(world, member.member_id, wang.invite_code)
     await bind(world, member.member_id, wang.invite_code)
 
-    assert [e.type for e in world.db.events] == [REGISTERED, BOUND]
-    assert world.db.tables.members[member.member_id].associate_id == wang.staff_id
-    assert world.db.tables.members[member.member_id].bound_at == NOW + timedelta(hours=1)
+    assert [e.type for e in world.events] == [REGISTERED, BOUND]
+    assert world.tables.members[member.member_id].associate_id == wang.staff_id
+    assert world.tables.members[member.member_id].bound_at == NOW + timedelta(hours=1)
 
 
 async def test_a_member_bound_to_another_associate_is_a_conflict(world: World) -> None:
@@ -324,13 +377,12 @@ async def test_a_member_bound_to_another_associate_is_a_conflict(world: World) -
 
     with pytest.raises(AlreadyBound):
         await bind(world, member.member_id, chen.invite_code)
-    assert world.db.tables.members[member.member_id].associate_id == wang.staff_id
-    assert [e.type for e in world.db.events] == [REGISTERED, BOUND]
+    assert world.tables.members[member.member_id].associate_id == wang.staff_id
+    assert [e.type for e in world.events] == [REGISTERED, BOUND]
 
 
 async def test_members_of_other_brands_are_not_found(world: World) -> None:
-    other = new_world()
-    other.db = world.db
+    other = world.another()
     await other.brand("other")
     foreign = await other.member(await other.store(), "13812345678")
     wang = await world.staff(await world.store())
@@ -362,7 +414,7 @@ async def test_an_associate_binds_unbound_members_of_her_store_to_herself(world:
     with pytest.raises(MemberNotFound):
         await bind(world, there.member_id, wang.invite_code, actor=as_wang)
     await bind(world, here.member_id, wang.invite_code, actor=as_wang)
-    assert world.db.tables.members[here.member_id].associate_id == wang.staff_id
+    assert world.tables.members[here.member_id].associate_id == wang.staff_id
 
 
 async def test_an_associate_cannot_probe_members_bound_to_a_colleague(world: World) -> None:

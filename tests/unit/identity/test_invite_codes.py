@@ -3,6 +3,7 @@ import random
 import pytest
 from identity.domain.errors import InvalidInviteCode
 from identity.domain.invite_codes import ALPHABET, LENGTH, new_invite_code, parse_invite_code
+from identity.entrypoints.errors import ERRORS
 
 
 def test_the_alphabet_leaves_out_characters_that_read_alike() -> None:
@@ -43,5 +44,6 @@ def test_typed_codes_are_read_case_and_separator_insensitively(typed: str) -> No
 def test_malformed_codes_are_refused_naming_the_field(typed: str) -> None:
     with pytest.raises(InvalidInviteCode) as caught:
         parse_invite_code(typed)
-    assert caught.value.fields[0].field == "invite_code"
-    assert caught.value.http_status == 422
+    assert caught.value.field == "invite_code"
+    assert list(caught.value.fields) == ["invite_code"]
+    assert ERRORS.answer(caught.value).status == 422

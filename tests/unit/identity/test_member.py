@@ -1,10 +1,12 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from identity.domain.errors import AlreadyBound, InvalidBirthday, InvalidPhone, InvalidValue
-from identity.domain.member import Member, check_birthday
+from identity.domain.errors import AlreadyBound, InvalidBirthday, InvalidPhone
+from identity.domain.member import Member, check_birthday, normalise_name, normalise_surname
 from identity.domain.organisation import Staff, StaffRole
+from identity.entrypoints.errors import ERRORS
 from rapport_events.contracts.identity import MemberBoundToAssociate, MemberRegistered
+from rapport_platform.refusals import InvalidInput
 
 NOW = datetime(2026, 3, 1, 10, 30, tzinfo=UTC)
 
@@ -25,7 +27,7 @@ def register(**overrides: object) -> tuple[Member, MemberRegistered]:
         "brand_id": "brd_1",
         "store_id": "sto_1",
         "name": "梁晓雯",
-        "surname": None,
+        "surname": "梁",
         "phone": "138 1234 5678",
         "gender": "female",
         "birthday": date(1992, 5, 17),
@@ -71,7 +73,8 @@ def test_birthday_today_is_accepted_in_china_time() -> None:
 def test_birthday_in_the_future_is_refused() -> None:
     with pytest.raises(InvalidBirthday) as caught:
         check_birthday(date(2026, 3, 2), NOW)
-    assert caught.value.fields[0].field == "birthday"
+    assert caught.value.field == "birthday"
+    assert list(caught.value.fields) == ["birthday"]
     assert "future" in caught.value.message
     assert "2026-03-01" in caught.value.message
 
@@ -128,14 +131,14 @@ def test_binding_to_another_associate_is_a_conflict() -> None:
 
     with pytest.raises(AlreadyBound) as caught:
         member.bind_to(chen, NOW)
-    assert caught.value.http_status == 409
+    assert ERRORS.answer(caught.value).status == 409
     assert wang.staff_id in caught.value.message and "hand-over" in caught.value.message
     assert member.associate_id == wang.staff_id
 
 
 def test_an_associate_of_another_brand_cannot_be_bound() -> None:
     member, _ = register()
-    with pytest.raises(InvalidValue) as caught:
+    with pytest.raises(InvalidInput) as caught:
         member.bind_to(associate(brand_id="brd_2"), NOW)
     assert "another brand" in caught.value.message
     assert member.associate_id is None
@@ -150,5 +153,29 @@ def test_only_associates_can_be_bound() -> None:
         display_name="Zhao Min",
         username="zhaomin",
     )
-    with pytest.raises(InvalidValue):
+    with pytest.raises(InvalidInput):
         member.bind_to(manager, NOW)
+
+
+def test_names_are_trimmed_and_inner_whitespace_collapsed() -> None:
+    assert normalise_name("  Xiaowen \t Liang ") == "Xiaowen Liang"
+    assert normalise_surname(" Liang ") == "Liang"
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 65])
+def test_empty_or_overlong_names_are_refused(name: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        normalise_name(name)
+    assert caught.value.field == "name"
+
+
+@pytest.mark.parametrize("surname", ["", "  ", "W" * 21])
+def test_an_empty_or_overlong_surname_is_refused_naming_the_field(surname: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        register(surname=surname)
+    assert caught.value.field == "surname"
+
+
+def test_the_surname_given_is_the_one_announced() -> None:
+    member, event = register(name="Zhou Min", surname="Zhou")
+    assert member.surname == event.surname == "Zhou"

@@ -1,5 +1,4 @@
 import pytest
-from identity.domain.errors import InvalidValue
 from identity.domain.organisation import (
     Brand,
     Staff,
@@ -8,6 +7,7 @@ from identity.domain.organisation import (
     check_password,
     normalise_username,
 )
+from rapport_platform.refusals import InvalidInput
 
 
 def test_brand_codes_are_lower_cased_slugs() -> None:
@@ -18,7 +18,7 @@ def test_brand_codes_are_lower_cased_slugs() -> None:
 
 @pytest.mark.parametrize("code", ["x", "-lumiere", "lumière", "lu miere", "a" * 41])
 def test_bad_brand_codes_are_refused(code: str) -> None:
-    with pytest.raises(InvalidValue) as caught:
+    with pytest.raises(InvalidInput) as caught:
         Brand.create(code, "Lumière")
     assert caught.value.field == "code"
 
@@ -27,20 +27,20 @@ def test_store_ids_and_labels() -> None:
     store = Store.create("brd_1", "  Jing'an   flagship ", "Shanghai")
     assert store.store_id.startswith("sto_")
     assert store.name == "Jing'an flagship"
-    with pytest.raises(InvalidValue) as caught:
+    with pytest.raises(InvalidInput) as caught:
         Store.create("brd_1", "Tianhe", " ")
     assert caught.value.field == "city"
 
 
 def test_usernames_are_lower_cased() -> None:
     assert normalise_username(" WangLi ") == "wangli"
-    with pytest.raises(InvalidValue):
+    with pytest.raises(InvalidInput):
         normalise_username("wang li")
 
 
 def test_passwords_need_eight_characters() -> None:
     check_password("12345678")
-    with pytest.raises(InvalidValue) as caught:
+    with pytest.raises(InvalidInput) as caught:
         check_password("1234567")
     assert caught.value.field == "password"
 
@@ -50,12 +50,12 @@ def test_hq_staff_have_no_store_and_store_staff_need_one() -> None:
         brand_id="brd_1", store_id=None, role=StaffRole.HQ, display_name="HQ", username="hq"
     )
     assert hq.staff_id.startswith("stf_") and hq.invite_code is None
-    with pytest.raises(InvalidValue) as with_store:
+    with pytest.raises(InvalidInput) as with_store:
         Staff.create(
             brand_id="brd_1", store_id="sto_1", role=StaffRole.HQ, display_name="HQ", username="hq"
         )
     assert with_store.value.field == "store_id"
-    with pytest.raises(InvalidValue) as without_store:
+    with pytest.raises(InvalidInput) as without_store:
         Staff.create(
             brand_id="brd_1",
             store_id=None,

@@ -1,6 +1,7 @@
 import pytest
 from identity.domain.errors import InvalidPhone
 from identity.domain.phone import national_number, normalise_phone
+from identity.entrypoints.errors import ERRORS
 
 
 @pytest.mark.parametrize(
@@ -43,8 +44,9 @@ def test_accepted_forms_normalise_to_plus_86_and_eleven_digits(raw: str) -> None
 def test_anything_else_is_refused_with_the_expected_form(raw: str) -> None:
     with pytest.raises(InvalidPhone) as caught:
         normalise_phone(raw)
-    assert caught.value.http_status == 422
-    assert caught.value.fields[0].field == "phone"
+    assert ERRORS.answer(caught.value).status == 422
+    assert caught.value.field == "phone"
+    assert list(caught.value.fields) == ["phone"]
     assert "mainland China mobile" in caught.value.message
     assert "+86" in caught.value.message
 

@@ -5,8 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
-from journey.application import handlers
+from journey.adapters.memory import (
+    InMemoryJourneyUnitOfWork,
+    JourneyTables,
+    journey_database,
+    tables_of,
+)
+from journey.application.commands import FireDueTimers
+from journey.application.handlers import JourneyHandlers
 from journey.domain.journey import MemberJourney, Visit
 from journey.domain.rules import Reaction, Rule, Rulebook, standard_rulebook
 from journey.domain.timers import Timer, TimerRequest
@@ -19,11 +27,10 @@ from rapport_events.contracts.service_orders import VisitCompleted
 from rapport_events.envelope import DomainEvent, EventEnvelope
 from rapport_events.tracing import trace_id_of
 
-from tests.unit.journey.fakes import FakeJourneyUnitOfWork
-
 T0 = datetime(2026, 3, 1, 10, tzinfo=UTC)
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
+E = TypeVar("E", bound=DomainEvent)
 
 
 def envelope(event: DomainEvent, correlation_id: str = "corr-visit") -> EventEnvelope:
@@ -38,15 +45,24 @@ def envelope(event: DomainEvent, correlation_id: str = "corr-visit") -> EventEnv
 
 
 class Scenario:
-    """One member's life on a manual clock; events are handled the moment they happen."""
+    """One member's life on a manual clock; events are handled the moment they happen, each
+    in a unit of work of its own, as the consumer would."""
 
     def __init__(self, rules: Rulebook | None = None, member_id: str = "mbr_1") -> None:
         self.clock = ManualClock(T0)
-        self.uow = FakeJourneyUnitOfWork(self.clock)
-        self.rules = rules or standard_rulebook()
+        self.database = journey_database()
+        self.handlers = JourneyHandlers(self.begin, self.clock, rules=rules or standard_rulebook())
         self.member_id = member_id
         self.visits = 0
         self.last_visit_envelope: EventEnvelope | None = None
+
+    def begin(self) -> InMemoryJourneyUnitOfWork:
+        return InMemoryJourneyUnitOfWork(self.database, clock=self.clock)
+
+    @property
+    def tables(self) -> JourneyTables:
+        """What is committed."""
+        return tables_of(self.database)
 
     async def register(self, gender: str = "female") -> None:
         event = MemberRegistered(
@@ -58,7 +74,8 @@ class Scenario:
             preferred_channel="wechat",
             registered_at=self.clock.now(),
         )
-        await handlers.member_registered(event, envelope(event), self.uow, self.rules)
+        async with self.begin() as uow:
+            await self.handlers.on_member_registered(event, envelope(event), uow)
 
     async def visit(self, at: datetime | None = None, correlation_id: str = "corr-visit") -> None:
         self.visits += 1
@@ -72,20 +89,31 @@ class Scenario:
             completed_at=at or self.clock.now(),
         )
         self.last_visit_envelope = envelope(event, correlation_id)
-        await handlers.visit_completed(event, self.last_visit_envelope, self.uow, self.rules)
+        async with self.begin() as uow:
+            await self.handlers.on_visit_completed(event, self.last_visit_envelope, uow)
+
+    async def deliver(self, event: MessageDelivered | MessageDeliveryFailed) -> None:
+        async with self.begin() as uow:
+            await self.handlers.on_delivery_result(event, envelope(event), uow)
 
     async def days_pass(self, days: float, limit: int = 100) -> int:
         self.clock.advance(timedelta(days=days))
-        return await handlers.fire_due_timers(self.uow, self.clock.now(), limit, rules=self.rules)
+        return await self.handlers.fire_due_timers(FireDueTimers(self.clock.now(), limit))
 
     def stages(self) -> list[str]:
-        return self.uow.journeys.stages(self.member_id)
+        return list(self.tables.stages(self.member_id))
+
+    def envelopes(self, kind: type[DomainEvent]) -> list[EventEnvelope]:
+        return self.database.published(kind)
+
+    def events(self, kind: type[E]) -> list[E]:
+        return [kind.model_validate(e.data) for e in self.envelopes(kind)]
 
     def touchpoints(self) -> list[TouchpointRequested]:
-        return self.uow.events(TouchpointRequested)
+        return self.events(TouchpointRequested)
 
     def active_dormancy(self) -> list[Timer]:
-        return [s.timer for s in self.uow.timers.active(self.member_id, "dormancy")]
+        return [s.timer for s in self.tables.active_timers(self.member_id, "dormancy")]
 
 
 async def test_the_second_visit_makes_her_potential_and_each_change_is_published() -> None:
@@ -96,12 +124,12 @@ async def test_the_second_visit_makes_her_potential_and_each_change_is_published
     await s.visit()
 
     assert s.stages() == ["new", "potential"]
-    changes = s.uow.events(StageChanged)
+    changes = s.events(StageChanged)
     assert [(c.from_stage, c.to_stage) for c in changes] == [(None, "new"), ("new", "potential")]
-    caused_by_visit = s.uow.envelopes(StageChanged)[-1]
+    caused_by_visit = s.envelopes(StageChanged)[-1]
     assert s.last_visit_envelope is not None
     assert caused_by_visit.causationid == s.last_visit_envelope.id
-    assert s.uow.journeys.rows["mbr_1"].visit_count == 2
+    assert s.tables.journeys["mbr_1"].visit_count == 2
 
 
 async def test_thirty_days_without_a_visit_make_her_dormant_with_one_welcome_back() -> None:
@@ -125,7 +153,7 @@ async def test_thirty_days_without_a_visit_make_her_dormant_with_one_welcome_bac
     assert touchpoint.marketing is True
     assert touchpoint.variables == {"surname": "梁", "title": "女士", "offer": "回归礼券"}
     assert touchpoint.requested_at == T0 + timedelta(days=33)
-    assert s.uow.touchpoints.log[touchpoint.touchpoint_id].status == "requested"
+    assert s.tables.touchpoints[touchpoint.touchpoint_id].status == "requested"
 
 
 async def test_a_visit_on_day_29_postpones_dormancy() -> None:
@@ -151,12 +179,12 @@ async def test_a_stale_timer_fires_as_a_no_op() -> None:
     await s.days_pass(10)
     await s.visit()
     # As if the second visit's re-arming had been lost: only the first visit's timer remains.
-    first, second = s.uow.timers.stored
+    first, second = s.tables.timers.values()
     first.cancelled_at, second.cancelled_at = None, s.clock.now()
 
     assert await s.days_pass(21) == 1
 
-    assert first.fired_at == T0 + timedelta(days=31)
+    assert s.tables.timers[first.timer.timer_id].fired_at == T0 + timedelta(days=31)
     assert s.stages() == ["new", "potential"]
     assert s.touchpoints() == []
 
@@ -172,7 +200,7 @@ async def test_a_dormant_member_who_visits_is_won_back_and_can_fall_quiet_again(
     assert s.stages() == ["new", "dormant", "won_back", "dormant"]
     first, second = s.touchpoints()
     assert first.touchpoint_id != second.touchpoint_id
-    assert [c.reason for c in s.uow.events(StageChanged)][2] == "visit after dormancy"
+    assert [c.reason for c in s.events(StageChanged)][2] == "visit after dormancy"
 
 
 async def test_visits_before_the_registration_keep_their_stage_and_timer() -> None:
@@ -184,7 +212,7 @@ async def test_visits_before_the_registration_keep_their_stage_and_timer() -> No
     await s.register(gender="male")
 
     assert s.stages() == ["new", "potential"]
-    journey = s.uow.journeys.rows["mbr_1"]
+    journey = s.tables.journeys["mbr_1"]
     assert (journey.surname, journey.gender, journey.visit_count) == ("梁", "male", 2)
     [active] = s.active_dormancy()
     assert active.due_at == T0 + timedelta(days=31)
@@ -199,12 +227,13 @@ async def test_a_binding_before_the_registration_does_not_place_her_on_the_map()
     bound = MemberBoundToAssociate(
         member_id="mbr_1", brand_id="brd_1", store_id="sto_1", associate_id="stf_1", bound_at=T0
     )
-    await handlers.member_bound(bound, envelope(bound), s.uow)
-    assert s.uow.journeys.rows["mbr_1"].stage is None
+    async with s.begin() as uow:
+        await s.handlers.on_member_bound(bound, envelope(bound), uow)
+    assert s.tables.journeys["mbr_1"].stage is None
 
     await s.register()
 
-    journey = s.uow.journeys.rows["mbr_1"]
+    journey = s.tables.journeys["mbr_1"]
     assert (journey.associate_id, journey.stage) == ("stf_1", "new")
 
 
@@ -219,7 +248,7 @@ async def test_the_firing_timer_continues_the_trace_and_correlation_of_the_visit
 
     await s.days_pass(30)
 
-    fired = s.uow.envelopes(TouchpointRequested) + s.uow.envelopes(StageChanged)[-1:]
+    fired = s.envelopes(TouchpointRequested) + s.envelopes(StageChanged)[-1:]
     assert len(fired) == 2
     for env in fired:
         assert trace_id_of(env.traceparent) == TRACE_ID
@@ -243,20 +272,19 @@ async def test_the_worker_takes_at_most_a_batch_and_the_rest_on_the_next_round()
 async def test_timers_of_a_kind_no_rule_owns_are_left_for_a_version_that_knows_it() -> None:
     s = Scenario()
     await s.register()
-    await s.uow.timers.arm(
-        Timer(
-            timer_id="tmr_future",
-            member_id="mbr_1",
-            brand_id="brd_1",
-            kind="anniversary",
-            due_at=T0,
-            armed_for=T0,
-        ),
-        T0,
+    anniversary = Timer(
+        timer_id="tmr_future",
+        member_id="mbr_1",
+        brand_id="brd_1",
+        kind="anniversary",
+        due_at=T0,
+        armed_for=T0,
     )
+    async with s.begin() as uow:
+        await uow.timers.arm(anniversary, T0)
 
     assert await s.days_pass(1) == 0
-    assert s.uow.timers.stored[0].fired_at is None
+    assert next(iter(s.tables.timers.values())).fired_at is None
 
 
 async def test_delivery_outcomes_are_noted_on_the_touchpoint_log() -> None:
@@ -277,16 +305,16 @@ async def test_delivery_outcomes_are_noted_on_the_touchpoint_log() -> None:
     delivered = MessageDelivered(**common, delivered_at=s.clock.now() + timedelta(minutes=5))
     unknown = MessageDelivered(**{**common, "touchpoint_id": "tpt_other"}, delivered_at=T0)
 
-    await handlers.delivery_result(failed, s.uow)
-    assert s.uow.touchpoints.log[touchpoint.touchpoint_id].reason == "no wechat id"
-    await handlers.delivery_result(delivered, s.uow)
-    await handlers.delivery_result(failed, s.uow)  # a late failure does not undo a delivery
-    await handlers.delivery_result(unknown, s.uow)
+    await s.deliver(failed)
+    assert s.tables.touchpoints[touchpoint.touchpoint_id].reason == "no wechat id"
+    await s.deliver(delivered)
+    await s.deliver(failed)  # a late failure does not undo a delivery
+    await s.deliver(unknown)
 
-    record = s.uow.touchpoints.log[touchpoint.touchpoint_id]
+    record = s.tables.touchpoints[touchpoint.touchpoint_id]
     assert (record.status, record.reason) == ("delivered", None)
     assert record.resolved_at == s.clock.now() + timedelta(minutes=5)
-    assert list(s.uow.touchpoints.log) == [touchpoint.touchpoint_id]
+    assert list(s.tables.touchpoints) == [touchpoint.touchpoint_id]
 
 
 @dataclass(frozen=True)
@@ -326,7 +354,7 @@ async def test_a_new_rule_plugs_in_with_its_own_timer_kind() -> None:
     await s.days_pass(0.25)
     await s.visit()  # another service the same day: its own guide, the first one stays
 
-    assert len(s.uow.timers.active("mbr_1", "care_guide", "vst_1")) == 1
+    assert len(s.tables.active_timers("mbr_1", "care_guide", "vst_1")) == 1
     assert await s.days_pass(0.75) == 1
     assert await s.days_pass(0.25) == 1
 

@@ -1,27 +1,30 @@
-"""The HTTP API on the in-memory read side: shapes, scoping and errors."""
+"""The HTTP API on the in-memory unit of work: shapes, scoping and errors."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
 import pytest
 import pytest_asyncio
-from fastapi import FastAPI
-from journey.application import handlers
-from journey.entrypoints.http import journey_router
+from journey.adapters.memory import InMemoryJourneyUnitOfWork, journey_database
+from journey.application.commands import FireDueTimers
+from journey.application.handlers import JourneyHandlers
+from journey.application.queries import JourneyQueries
+from journey.entrypoints.errors import ERRORS
+from journey.entrypoints.http import router
 from rapport_events.clock import ManualClock
 from rapport_events.contracts.identity import MemberBoundToAssociate, MemberRegistered
 from rapport_events.contracts.service_orders import VisitCompleted
 from rapport_events.envelope import DomainEvent, EventEnvelope
-from rapport_platform.app import create_app
-from rapport_platform.auth import Principal, Role, mint_token
+from rapport_events.uow import InMemoryDatabase
+from rapport_platform.auth import Role
 
-from tests.unit.journey.fakes import FakeJourneyUnitOfWork, InMemoryJourneyReader
+from tests.support.http import api_app, api_client, bearer, ok, principal, refused
 
-SECRET = "a-test-secret-that-is-long-enough-for-hs256"
 T0 = datetime(2026, 3, 1, 10, tzinfo=UTC)
 
 
@@ -29,90 +32,92 @@ def wrap(event: DomainEvent) -> EventEnvelope:
     return EventEnvelope.wrap(event, source="/rapport/test", brand_id="brd_1", time=T0)
 
 
-async def member(
-    uow: FakeJourneyUnitOfWork,
-    member_id: str,
-    *,
-    brand_id: str = "brd_1",
-    store_id: str = "sto_1",
-    associate_id: str | None = None,
-    visits: int = 0,
-) -> None:
-    registered = MemberRegistered(
-        member_id=member_id,
-        brand_id=brand_id,
-        store_id=store_id,
-        surname="梁",
-        registered_at=T0,
-    )
-    await handlers.member_registered(registered, wrap(registered), uow)
-    if associate_id is not None:
-        bound = MemberBoundToAssociate(
-            member_id=member_id,
-            brand_id=brand_id,
-            store_id=store_id,
-            associate_id=associate_id,
-            bound_at=T0,
+@dataclass
+class Journey:
+    """The service on fakes: its handlers feed the database its routes read."""
+
+    database: InMemoryDatabase
+    handlers: JourneyHandlers
+    clock: ManualClock
+
+    def begin(self) -> InMemoryJourneyUnitOfWork:
+        return InMemoryJourneyUnitOfWork(self.database, clock=self.clock)
+
+    async def handle(self, event: DomainEvent) -> None:
+        on = {
+            MemberRegistered: self.handlers.on_member_registered,
+            MemberBoundToAssociate: self.handlers.on_member_bound,
+            VisitCompleted: self.handlers.on_visit_completed,
+        }[type(event)]
+        async with self.begin() as uow:
+            await on(event, wrap(event), uow)  # type: ignore[operator]
+
+    async def member(
+        self,
+        member_id: str,
+        *,
+        brand_id: str = "brd_1",
+        store_id: str = "sto_1",
+        associate_id: str | None = None,
+        visits: int = 0,
+    ) -> None:
+        await self.handle(
+            MemberRegistered(
+                member_id=member_id,
+                brand_id=brand_id,
+                store_id=store_id,
+                surname="梁",
+                registered_at=T0,
+            )
         )
-        await handlers.member_bound(bound, wrap(bound), uow)
-    for number in range(visits):
-        visit = VisitCompleted(
-            visit_id=f"vst_{member_id}_{number}",
-            member_id=member_id,
-            brand_id=brand_id,
-            store_id=store_id,
-            service_code="gel-manicure",
-            amount=Decimal("268.00"),
-            completed_at=T0 + timedelta(days=number),
-        )
-        await handlers.visit_completed(visit, wrap(visit), uow)
+        if associate_id is not None:
+            await self.handle(
+                MemberBoundToAssociate(
+                    member_id=member_id,
+                    brand_id=brand_id,
+                    store_id=store_id,
+                    associate_id=associate_id,
+                    bound_at=T0,
+                )
+            )
+        for number in range(visits):
+            await self.handle(
+                VisitCompleted(
+                    visit_id=f"vst_{member_id}_{number}",
+                    member_id=member_id,
+                    brand_id=brand_id,
+                    store_id=store_id,
+                    service_code="gel-manicure",
+                    amount=Decimal("268.00"),
+                    completed_at=T0 + timedelta(days=number),
+                )
+            )
 
 
 @pytest.fixture
-def uow() -> FakeJourneyUnitOfWork:
-    return FakeJourneyUnitOfWork(ManualClock(T0))
-
-
-@pytest.fixture
-def app(uow: FakeJourneyUnitOfWork) -> FastAPI:
-    reader = InMemoryJourneyReader(uow)
-    app = create_app(
-        title="journey",
-        description="",
-        version="test",
-        routers=[journey_router(reader.opened)],
-        readiness_checks={},
-    )
-    app.state.auth_secret = SECRET
-    app.state.auth_clock = ManualClock(T0)
-    return app
+def journey() -> Journey:
+    clock = ManualClock(T0)
+    database = journey_database()
+    service = Journey(database, JourneyHandlers(lambda: service.begin(), clock), clock)
+    return service
 
 
 @pytest_asyncio.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://journey") as client:
+async def client(journey: Journey) -> AsyncIterator[httpx.AsyncClient]:
+    queries = JourneyQueries(journey.begin)
+    app = api_app([router(journey.handlers, queries)], ERRORS)
+    async with api_client(app) as client:
         yield client
 
 
-def bearer(
-    role: Role = Role.HQ, brand_id: str | None = "brd_1", subject: str = "stf_1"
-) -> dict[str, str]:
-    store_id = "sto_1" if role in (Role.STORE_MANAGER, Role.ASSOCIATE) else None
-    principal = Principal(subject=subject, role=role, brand_id=brand_id, store_id=store_id)
-    return {"Authorization": f"Bearer {mint_token(SECRET, principal, now=T0)}"}
-
-
 async def test_a_members_journey_with_history_timer_and_touchpoints(
-    client: httpx.AsyncClient, uow: FakeJourneyUnitOfWork
+    client: httpx.AsyncClient, journey: Journey
 ) -> None:
-    await member(uow, "mbr_1", visits=2)
-    await handlers.fire_due_timers(uow, T0 + timedelta(days=31))
+    await journey.member("mbr_1", visits=2)
+    await journey.handlers.fire_due_timers(FireDueTimers(T0 + timedelta(days=31)))
 
-    response = await client.get("/v1/members/mbr_1/journey", headers=bearer())
+    body = ok(await client.get("/v1/members/mbr_1/journey", headers=bearer()))
 
-    assert response.status_code == 200, response.text
-    body = response.json()
     assert body["member_id"] == "mbr_1"
     assert body["stage"] == "dormant"
     assert body["visit_count"] == 2
@@ -124,57 +129,64 @@ async def test_a_members_journey_with_history_timer_and_touchpoints(
 
 
 async def test_dormant_after_is_the_due_time_of_the_active_timer(
-    client: httpx.AsyncClient, uow: FakeJourneyUnitOfWork
+    client: httpx.AsyncClient, journey: Journey
 ) -> None:
-    await member(uow, "mbr_1", visits=1)
+    await journey.member("mbr_1", visits=1)
 
-    body = (await client.get("/v1/members/mbr_1/journey", headers=bearer())).json()
+    body = ok(await client.get("/v1/members/mbr_1/journey", headers=bearer()))
 
     assert body["dormant_after"] == "2026-03-31T10:00:00Z"
     assert body["touchpoints"] == []
 
 
 async def test_journeys_outside_the_callers_scope_are_not_found(
-    client: httpx.AsyncClient, uow: FakeJourneyUnitOfWork
+    client: httpx.AsyncClient, journey: Journey
 ) -> None:
-    await member(uow, "mbr_other_brand", brand_id="brd_2")
-    await member(uow, "mbr_other_store", store_id="sto_2")
-    await member(uow, "mbr_bound_elsewhere", associate_id="stf_9")
-    await member(uow, "mbr_mine", associate_id="stf_1")
+    await journey.member("mbr_other_brand", brand_id="brd_2")
+    await journey.member("mbr_other_store", store_id="sto_2")
+    await journey.member("mbr_bound_elsewhere", associate_id="stf_9")
+    await journey.member("mbr_mine", associate_id="stf_1")
 
-    async def status(member_id: str, headers: dict[str, str]) -> int:
-        return (await client.get(f"/v1/members/{member_id}/journey", headers=headers)).status_code
+    async def status(member_id: str, role: Role = Role.HQ) -> int:
+        response = await client.get(f"/v1/members/{member_id}/journey", headers=bearer(role))
+        return response.status_code
 
-    assert await status("mbr_other_brand", bearer()) == 404
-    assert await status("mbr_unknown", bearer()) == 404
-    assert await status("mbr_other_store", bearer(Role.STORE_MANAGER)) == 404
-    assert await status("mbr_bound_elsewhere", bearer(Role.STORE_MANAGER)) == 200
-    assert await status("mbr_bound_elsewhere", bearer(Role.ASSOCIATE)) == 404
-    assert await status("mbr_mine", bearer(Role.ASSOCIATE)) == 200
-    assert await status("mbr_other_store", bearer(Role.INTEGRATION)) == 200
-    response = await client.get("/v1/members/mbr_unknown/journey", headers=bearer())
-    assert response.json()["error"]["code"] == "not_found"
+    assert await status("mbr_other_brand") == 404
+    assert await status("mbr_unknown") == 404
+    assert await status("mbr_other_store", Role.STORE_MANAGER) == 404
+    assert await status("mbr_bound_elsewhere", Role.STORE_MANAGER) == 200
+    assert await status("mbr_bound_elsewhere", Role.ASSOCIATE) == 404
+    assert await status("mbr_mine", Role.ASSOCIATE) == 200
+    assert await status("mbr_other_store", Role.INTEGRATION) == 200
+    unknown = await client.get("/v1/members/mbr_unknown/journey", headers=bearer())
+    refused(unknown, 404, "not_found")
+    other_brand = await client.get("/v1/members/mbr_other_brand/journey", headers=bearer())
+    # Nothing tells another brand's member from one that does not exist.
+    assert refused(other_brand, 404, "not_found")["message"] == (
+        "member mbr_other_brand does not exist"
+    )
 
 
 async def test_callers_without_a_token_or_a_reading_role_are_refused(
     client: httpx.AsyncClient,
 ) -> None:
-    assert (await client.get("/v1/members/mbr_1/journey")).status_code == 401
-    admin = bearer(Role.PLATFORM_ADMIN, brand_id=None)
-    assert (await client.get("/v1/stages", headers=admin)).status_code == 403
+    refused(await client.get("/v1/members/mbr_1/journey"), 401, "unauthenticated")
+    admin = bearer(Role.PLATFORM_ADMIN)
+    refused(await client.get("/v1/stages", headers=admin), 403, "forbidden")
 
 
 async def test_stage_counts_for_the_brand_and_for_a_store(
-    client: httpx.AsyncClient, uow: FakeJourneyUnitOfWork
+    client: httpx.AsyncClient, journey: Journey
 ) -> None:
-    await member(uow, "mbr_1")
-    await member(uow, "mbr_2", visits=2)
-    await member(uow, "mbr_3", store_id="sto_2", visits=2)
-    await member(uow, "mbr_4", brand_id="brd_2")
+    await journey.member("mbr_1")
+    await journey.member("mbr_2", visits=2)
+    await journey.member("mbr_3", store_id="sto_2", visits=2)
+    await journey.member("mbr_4", brand_id="brd_2")
 
-    brand = (await client.get("/v1/stages", headers=bearer())).json()
-    store = (await client.get("/v1/stages?store_id=sto_2", headers=bearer())).json()
-    manager = (await client.get("/v1/stages", headers=bearer(Role.STORE_MANAGER))).json()
+    brand = ok(await client.get("/v1/stages", headers=bearer()))
+    store = ok(await client.get("/v1/stages?store_id=sto_2", headers=bearer()))
+    manager = ok(await client.get("/v1/stages", headers=bearer(Role.STORE_MANAGER)))
+    own = ok(await client.get("/v1/stages?store_id=sto_1", headers=bearer(Role.ASSOCIATE)))
 
     assert brand["store_id"] is None
     assert brand["members"] == 3
@@ -188,21 +200,35 @@ async def test_stage_counts_for_the_brand_and_for_a_store(
     }
     assert (store["store_id"], store["members"], store["stages"]["potential"]) == ("sto_2", 1, 1)
     assert (manager["store_id"], manager["members"]) == ("sto_1", 2)
+    assert (own["store_id"], own["members"]) == ("sto_1", 2)
 
 
-async def test_store_staff_cannot_count_another_store_and_bad_filters_name_the_field(
-    client: httpx.AsyncClient,
+async def test_another_store_does_not_exist_for_store_staff(client: httpx.AsyncClient) -> None:
+    for role in (Role.STORE_MANAGER, Role.ASSOCIATE):
+        other = await client.get("/v1/stages?store_id=sto_2", headers=bearer(role))
+        assert refused(other, 404, "not_found")["message"] == "store sto_2 does not exist"
+
+
+async def test_another_brand_does_not_exist_either(
+    client: httpx.AsyncClient, journey: Journey
 ) -> None:
-    other = await client.get("/v1/stages?store_id=sto_2", headers=bearer(Role.STORE_MANAGER))
-    assert other.status_code == 403
+    await journey.member("mbr_1", brand_id="brd_2")
+    other_brand = bearer(principal(Role.HQ, brand_id="brd_2"))
 
+    assert ok(await client.get("/v1/stages", headers=other_brand))["members"] == 1
+    refused(await client.get("/v1/members/mbr_1/journey", headers=bearer()), 404, "not_found")
+
+
+async def test_bad_filters_name_the_field(client: httpx.AsyncClient) -> None:
     empty = await client.get("/v1/stages?store_id=", headers=bearer())
-    assert empty.status_code == 422
-    assert "store_id" in empty.text
+    problem = refused(empty, 422)
+    assert [field["field"] for field in problem["fields"]] == ["query.store_id"]
 
 
 async def test_the_openapi_document_carries_examples(client: httpx.AsyncClient) -> None:
-    schema = (await client.get("/openapi.json")).json()
+    schema = ok(await client.get("/openapi.json"))
     journey = schema["components"]["schemas"]["JourneyOut"]
     assert journey["examples"][0]["stage"] == "dormant"
+    assert journey["examples"][0]["member_id"].startswith("mbr_")
     assert "/v1/stages" in schema["paths"]
+    assert "404" in schema["paths"]["/v1/stages"]["get"]["responses"]

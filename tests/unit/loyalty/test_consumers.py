@@ -1,26 +1,17 @@
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from loyalty.bootstrap import LoyaltySettings
-from loyalty.entrypoints.consumers import (
-    apply_earning,
-    earn_for_purchase,
-    earn_for_visit,
-    on_purchase_recorded,
-    on_visit_completed,
-    subscriptions,
-)
-from rapport_events.consumer import RejectEvent
+from loyalty.adapters.memory import in_memory_database
+from loyalty.application.commands import earn_for_purchase, earn_for_visit
+from loyalty.entrypoints.consumers import subscriptions
+from rapport_events.consumer import Handler, RejectEvent
+from rapport_events.contracts.loyalty import PointsEarned
 from rapport_events.contracts.service_orders import PurchaseRecorded, VisitCompleted
-from rapport_events.envelope import EventEnvelope
-from rapport_events.store import InMemoryEventStore
+from rapport_events.envelope import DomainEvent, EventEnvelope
 from rapport_events.topics import SERVICE_ORDERS
-from rapport_platform.service import Runtime
+from rapport_events.uow import InMemoryDatabase
 
-from tests.unit.loyalty.fakes import FakeUnitOfWork, InMemoryPointsBalances
-
-AT = datetime(2026, 3, 1, 10, 30, tzinfo=UTC)
+from tests.unit.loyalty.builders import AT, handlers_on, units_of_work
 
 PURCHASE = PurchaseRecorded(
     purchase_id="pur_1",
@@ -46,6 +37,24 @@ def envelope_of(event: PurchaseRecorded | VisitCompleted, brand_id: str = "brd_1
     return EventEnvelope.wrap(event, source="/rapport/service-orders", brand_id=brand_id, time=AT)
 
 
+@pytest.fixture
+def database() -> InMemoryDatabase:
+    return in_memory_database()
+
+
+def handler_for(database: InMemoryDatabase, kind: type[DomainEvent]) -> Handler:
+    (subscription,) = subscriptions(handlers_on(database))
+    return subscription.handlers[kind]
+
+
+async def consume(
+    database: InMemoryDatabase, event: PurchaseRecorded | VisitCompleted, envelope: EventEnvelope
+) -> None:
+    """What the consumer does: the subscribed handler in a unit of work it opened."""
+    async with units_of_work(database)() as uow:
+        await handler_for(database, type(event))(event, envelope, uow)
+
+
 def test_a_purchase_earns_for_its_purchase_id() -> None:
     command = earn_for_purchase(PURCHASE)
     assert (command.member_id, command.brand_id, command.amount) == (
@@ -66,44 +75,47 @@ def test_a_visit_earns_for_its_visit_id_and_amount() -> None:
     )
 
 
-async def test_purchase_and_visit_both_land_on_the_account() -> None:
-    uow, balances = FakeUnitOfWork(InMemoryEventStore()), InMemoryPointsBalances()
-
+async def test_purchase_and_visit_both_land_on_the_account(database: InMemoryDatabase) -> None:
     purchase_envelope, visit_envelope = envelope_of(PURCHASE), envelope_of(VISIT)
 
-    await apply_earning(earn_for_purchase(PURCHASE), purchase_envelope, uow, balances)
-    await apply_earning(earn_for_visit(VISIT), visit_envelope, uow, balances)
+    await consume(database, PURCHASE, purchase_envelope)
+    await consume(database, VISIT, visit_envelope)
 
-    assert balances.rows["mbr_1"].balance == 580 + 268
-    assert [env.causationid for env in uow.emitted] == [purchase_envelope.id, visit_envelope.id]
+    assert database.tables.balances["mbr_1"].balance == 580 + 268
+    assert [env.causationid for env in database.published(PointsEarned)] == [
+        purchase_envelope.id,
+        visit_envelope.id,
+    ]
 
 
-async def test_a_free_visit_earns_nothing() -> None:
-    uow, balances = FakeUnitOfWork(InMemoryEventStore()), InMemoryPointsBalances()
+async def test_a_free_visit_earns_nothing(database: InMemoryDatabase) -> None:
     free = VISIT.model_copy(update={"amount": Decimal("0.00")})
 
-    await apply_earning(earn_for_visit(free), envelope_of(free), uow, balances)
+    await consume(database, free, envelope_of(free))
 
-    assert uow.emitted == []
-    assert balances.rows == {}
+    assert database.published() == []
+    assert database.tables.balances == {}
 
 
-async def test_an_event_the_rules_refuse_is_dead_lettered() -> None:
-    uow, balances = FakeUnitOfWork(InMemoryEventStore()), InMemoryPointsBalances()
-    await apply_earning(earn_for_purchase(PURCHASE), envelope_of(PURCHASE), uow, balances)
+async def test_an_event_the_rules_refuse_is_dead_lettered(database: InMemoryDatabase) -> None:
+    await consume(database, PURCHASE, envelope_of(PURCHASE))
     other_brand = PURCHASE.model_copy(update={"purchase_id": "pur_2", "brand_id": "brd_2"})
 
     with pytest.raises(RejectEvent, match="brand_id 'brd_2'"):
-        await apply_earning(
-            earn_for_purchase(other_brand), envelope_of(other_brand, "brd_2"), uow, balances
-        )
+        await consume(database, other_brand, envelope_of(other_brand, "brd_2"))
+
+    assert len(database.published(PointsEarned)) == 1
 
 
-def test_subscribes_to_service_orders() -> None:
-    (subscription,) = subscriptions(Runtime(LoyaltySettings()))
+async def test_an_invalid_amount_is_dead_lettered(database: InMemoryDatabase) -> None:
+    negative = PURCHASE.model_copy(update={"amount": Decimal("-5")})
+
+    with pytest.raises(RejectEvent, match="negative"):
+        await consume(database, negative, envelope_of(negative))
+
+
+def test_subscribes_to_service_orders(database: InMemoryDatabase) -> None:
+    (subscription,) = subscriptions(handlers_on(database))
 
     assert subscription.topic == SERVICE_ORDERS
-    assert dict(subscription.handlers) == {
-        PurchaseRecorded: on_purchase_recorded,
-        VisitCompleted: on_visit_completed,
-    }
+    assert set(subscription.handlers) == {PurchaseRecorded, VisitCompleted}

@@ -1,80 +1,56 @@
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
+from typing import Self
 
 import pytest
-from loyalty.application.commands import EarnPoints
+from loyalty.adapters.memory import InMemoryLoyaltyUnitOfWork, in_memory_database
 from loyalty.application.handlers import (
-    earn_points,
-    earn_points_in_own_transaction,
+    LoyaltyHandlers,
+    earn_within,
     load_account,
     retry_on_conflict,
 )
-from loyalty.application.ports import PointsBalance, PointsBalances
-from loyalty.domain.account import stream_id_for
+from loyalty.application.ports import PointsBalance
 from loyalty.domain.errors import AccountMismatch
+from rapport_events.clock import ManualClock
 from rapport_events.contracts.loyalty import PointsEarned
 from rapport_events.contracts.service_orders import VisitCompleted
 from rapport_events.envelope import EventEnvelope
-from rapport_events.registry import registry
-from rapport_events.store import ConcurrencyError, InMemoryEventStore
+from rapport_events.store import ConcurrencyError, StoredEvent
+from rapport_events.uow import InMemoryDatabase
 
-from tests.unit.loyalty.fakes import FakeUnitOfWork, InMemoryPointsBalances
-
-AT = datetime(2026, 3, 1, 10, 30, tzinfo=UTC)
-
-
-def command(
-    amount: str,
-    source_id: str,
-    *,
-    member_id: str = "mbr_1",
-    brand_id: str = "brd_1",
-    reason: str = "purchase",
-    at: datetime = AT,
-) -> EarnPoints:
-    return EarnPoints(
-        member_id=member_id,
-        brand_id=brand_id,
-        amount=Decimal(amount),
-        reason=reason,  # type: ignore[arg-type]
-        source_id=source_id,
-        at=at,
-    )
+from tests.unit.loyalty.builders import (
+    AT,
+    SOURCE,
+    earning,
+    handlers_on,
+    stream_events,
+    units_of_work,
+)
 
 
 @pytest.fixture
-def store() -> InMemoryEventStore:
-    return InMemoryEventStore()
+def database() -> InMemoryDatabase:
+    return in_memory_database()
 
 
-@pytest.fixture
-def uow(store: InMemoryEventStore) -> FakeUnitOfWork:
-    return FakeUnitOfWork(store)
-
-
-@pytest.fixture
-def balances() -> InMemoryPointsBalances:
-    return InMemoryPointsBalances()
-
-
-async def stream_events(store: InMemoryEventStore, member_id: str = "mbr_1") -> list[PointsEarned]:
-    stored = await store.load(stream_id_for(member_id))
-    events = [registry.decode(item.envelope) for item in stored]
-    assert all(isinstance(event, PointsEarned) for event in events)
-    return events  # type: ignore[return-value]
+def balances_of(database: InMemoryDatabase) -> dict[str, PointsBalance]:
+    rows: dict[str, PointsBalance] = database.tables.balances
+    return rows
 
 
 async def test_earning_appends_to_the_stream_and_updates_the_projection(
-    store: InMemoryEventStore, uow: FakeUnitOfWork, balances: InMemoryPointsBalances
+    database: InMemoryDatabase,
 ) -> None:
-    envelopes = await earn_points(command("268.40", "pur_1"), uow, balances)
+    envelopes = await handlers_on(database).earn_points(earning("268.40", "pur_1"))
 
     assert [env.type for env in envelopes] == [PointsEarned.event_type]
     assert envelopes[0].subject == "mbr_1"
     assert envelopes[0].brandid == "brd_1"
-    (event,) = await stream_events(store)
+    assert database.published(PointsEarned) == envelopes
+    (event,) = await stream_events(database)
     assert (event.points, event.balance, event.source_id) == (268, 268, "pur_1")
-    assert balances.rows["mbr_1"] == PointsBalance(
+    assert balances_of(database)["mbr_1"] == PointsBalance(
         member_id="mbr_1",
         brand_id="brd_1",
         balance=268,
@@ -84,9 +60,7 @@ async def test_earning_appends_to_the_stream_and_updates_the_projection(
     )
 
 
-async def test_events_are_caused_by_the_consumed_envelope(
-    uow: FakeUnitOfWork, balances: InMemoryPointsBalances
-) -> None:
+async def test_events_are_caused_by_the_consumed_envelope(database: InMemoryDatabase) -> None:
     visit = VisitCompleted(
         visit_id="vis_1",
         member_id="mbr_1",
@@ -98,149 +72,161 @@ async def test_events_are_caused_by_the_consumed_envelope(
     )
     cause = EventEnvelope.wrap(visit, source="/rapport/service-orders", brand_id="brd_1", time=AT)
 
-    (envelope,) = await earn_points(
-        command("188.00", "vis_1", reason="visit"), uow, balances, caused_by=cause
-    )
+    async with units_of_work(database)() as uow:
+        await handlers_on(database).on_visit_completed(visit, cause, uow)
 
+    (envelope,) = database.published(PointsEarned)
     assert envelope.causationid == cause.id
     assert envelope.correlationid == cause.correlationid
+    (event,) = await stream_events(database)
+    assert (event.reason, event.source_id, event.points) == ("visit", "vis_1", 188)
 
 
-async def test_each_earning_builds_on_the_last(
-    uow: FakeUnitOfWork, balances: InMemoryPointsBalances
-) -> None:
-    await earn_points(command("300", "pur_1"), uow, balances)
-    await earn_points(command("1750.99", "vis_1", reason="visit"), uow, balances)
+async def test_each_earning_builds_on_the_last(database: InMemoryDatabase) -> None:
+    handlers = handlers_on(database)
+    await handlers.earn_points(earning("300", "pur_1"))
+    await handlers.earn_points(earning("1750.99", "vis_1", reason="visit"))
 
-    row = balances.rows["mbr_1"]
+    row = balances_of(database)["mbr_1"]
     assert (row.balance, row.lifetime_earned, row.version) == (2050, 2050, 2)
 
 
 async def test_replaying_the_stored_stream_gives_the_projected_balance(
-    uow: FakeUnitOfWork, balances: InMemoryPointsBalances
+    database: InMemoryDatabase,
 ) -> None:
+    handlers = handlers_on(database)
     for index, amount in enumerate(["12.30", "0.40", "999.99", "5000", "1"]):
-        await earn_points(
-            command(amount, f"pur_{index}", at=AT + timedelta(hours=index)), uow, balances
-        )
+        await handlers.earn_points(earning(amount, f"pur_{index}", at=AT + timedelta(hours=index)))
 
-    account = await load_account(uow, "mbr_1")
+    async with units_of_work(database)() as uow:
+        account = await load_account(uow, "mbr_1")
 
-    row = balances.rows["mbr_1"]
+    row = balances_of(database)["mbr_1"]
     assert account.balance == row.balance == 12 + 999 + 5000 + 1
     assert account.lifetime_earned == row.lifetime_earned
     assert account.version == row.version == 4
     assert account.updated_at == row.updated_at
 
 
-async def test_the_same_source_twice_is_a_no_op(
-    store: InMemoryEventStore, uow: FakeUnitOfWork, balances: InMemoryPointsBalances
-) -> None:
-    await earn_points(command("300", "pur_1"), uow, balances)
+async def test_the_same_source_twice_is_a_no_op(database: InMemoryDatabase) -> None:
+    handlers = handlers_on(database)
+    await handlers.earn_points(earning("300", "pur_1"))
 
-    again = await earn_points(command("300", "pur_1"), uow, balances)
+    again = await handlers.earn_points(earning("300", "pur_1"))
 
     assert again == []
-    assert len(await stream_events(store)) == 1
-    assert balances.rows["mbr_1"].balance == 300
+    assert len(await stream_events(database)) == 1
+    assert len(database.published(PointsEarned)) == 1
+    assert balances_of(database)["mbr_1"].balance == 300
 
 
-async def test_an_amount_under_one_yuan_records_nothing(
-    store: InMemoryEventStore, uow: FakeUnitOfWork, balances: InMemoryPointsBalances
-) -> None:
-    assert await earn_points(command("0.99", "pur_1"), uow, balances) == []
+async def test_an_amount_under_one_yuan_records_nothing(database: InMemoryDatabase) -> None:
+    assert await handlers_on(database).earn_points(earning("0.99", "pur_1")) == []
 
-    assert await store.load(stream_id_for("mbr_1")) == []
-    assert balances.rows == {}
+    assert await stream_events(database) == []
+    assert balances_of(database) == {}
 
 
-async def test_another_brand_is_refused_and_records_nothing(
-    store: InMemoryEventStore, uow: FakeUnitOfWork, balances: InMemoryPointsBalances
-) -> None:
-    await earn_points(command("300", "pur_1"), uow, balances)
+async def test_another_brand_is_refused_and_records_nothing(database: InMemoryDatabase) -> None:
+    handlers = handlers_on(database)
+    await handlers.earn_points(earning("300", "pur_1"))
 
     with pytest.raises(AccountMismatch):
-        await earn_points(command("300", "pur_2", brand_id="brd_2"), uow, balances)
+        await handlers.earn_points(earning("300", "pur_2", brand_id="brd_2"))
 
-    assert len(await stream_events(store)) == 1
-
-
-async def test_members_have_separate_accounts(
-    uow: FakeUnitOfWork, balances: InMemoryPointsBalances
-) -> None:
-    await earn_points(command("300", "pur_1", member_id="mbr_1"), uow, balances)
-    await earn_points(command("45", "pur_1", member_id="mbr_2"), uow, balances)
-
-    assert balances.rows["mbr_1"].balance == 300
-    assert balances.rows["mbr_2"].balance == 45
+    assert len(await stream_events(database)) == 1
+    assert len(database.published()) == 1
 
 
-def rival_writer(store: InMemoryEventStore, times: int) -> FakeUnitOfWork:
-    """A unit of work that loses the race ``times`` times: another writer appends first."""
-    remaining = [times]
-    rival = FakeUnitOfWork(store)
+async def test_members_have_separate_accounts(database: InMemoryDatabase) -> None:
+    handlers = handlers_on(database)
+    await handlers.earn_points(earning("300", "pur_1", member_id="mbr_1"))
+    await handlers.earn_points(earning("45", "pur_1", member_id="mbr_2"))
 
-    async def interfere() -> None:
-        if remaining[0] > 0:
-            remaining[0] -= 1
-            source = f"pur_rival_{remaining[0]}"
-            await earn_points(command("10", source), rival, InMemoryPointsBalances())
+    assert balances_of(database)["mbr_1"].balance == 300
+    assert balances_of(database)["mbr_2"].balance == 45
 
-    return FakeUnitOfWork(store, before_append=interfere)
+
+class LosingUnitOfWork(InMemoryLoyaltyUnitOfWork):
+    """Loses the race to a rival writer: just before it opens, the rival earns and commits,
+    and this unit reads the account as it was before (it read before the rival's commit), so
+    its own append is on a stale version."""
+
+    def __init__(self, database: InMemoryDatabase, rivals: list[str]) -> None:
+        super().__init__(database, source=SOURCE, clock=ManualClock(AT))
+        self._rivals = rivals
+        self._unseen = 0
+
+    async def __aenter__(self) -> Self:
+        self._unseen = 0
+        if self._rivals:
+            async with InMemoryLoyaltyUnitOfWork(
+                self.database, source=SOURCE, clock=self.clock
+            ) as rival:
+                await earn_within(rival, earning("10", self._rivals.pop(0)))
+            self._unseen = 1
+        return await super().__aenter__()
+
+    async def load_stream(self, stream_id: str, after_version: int = 0) -> list[StoredEvent]:
+        stored = await super().load_stream(stream_id, after_version)
+        return stored[: len(stored) - self._unseen]
+
+
+def rivals(times: int) -> list[str]:
+    """Sources of the rival writer's earnings, one per lost race."""
+    return [f"pur_rival_{n}" for n in reversed(range(times))]
 
 
 async def test_a_concurrent_append_surfaces_as_concurrency_error(
-    store: InMemoryEventStore, balances: InMemoryPointsBalances
+    database: InMemoryDatabase,
 ) -> None:
-    racing = rival_writer(store, times=1)
+    racing = LosingUnitOfWork(database, rivals(1))
 
     with pytest.raises(ConcurrencyError):
-        await earn_points(command("300", "pur_1"), racing, balances)
+        async with racing as uow:
+            await earn_within(uow, earning("300", "pur_1"))
 
-    assert balances.rows == {}
+    # Only the rival's earning landed, in the stream and in the projection.
+    assert [e.source_id for e in await stream_events(database)] == ["pur_rival_0"]
+    assert balances_of(database)["mbr_1"].balance == 10
 
 
 async def test_the_command_is_retried_on_fresh_history_after_losing_a_race(
-    store: InMemoryEventStore, balances: InMemoryPointsBalances
+    database: InMemoryDatabase,
 ) -> None:
-    racing = rival_writer(store, times=2)
-    opened: list[FakeUnitOfWork] = []
+    remaining = rivals(2)
+    opened: list[LosingUnitOfWork] = []
 
-    def begin() -> FakeUnitOfWork:
-        opened.append(racing)
-        return racing
+    def begin() -> LosingUnitOfWork:
+        opened.append(LosingUnitOfWork(database, remaining))
+        return opened[-1]
 
-    def balances_in(_: FakeUnitOfWork) -> PointsBalances:
-        return balances
+    handlers = LoyaltyHandlers(begin, ManualClock(AT))
 
-    envelopes = await earn_points_in_own_transaction(
-        command("300", "pur_1"), begin=begin, balances_in=balances_in
-    )
+    envelopes = await handlers.earn_points(earning("300", "pur_1"))
 
     assert len(opened) == 3
     assert len(envelopes) == 1
-    events = await stream_events(store)
+    events = await stream_events(database)
     assert [e.source_id for e in events] == ["pur_rival_1", "pur_rival_0", "pur_1"]
     assert events[-1].balance == 320
-    assert balances.rows["mbr_1"].balance == 320
+    assert balances_of(database)["mbr_1"].balance == 320
 
 
-async def test_retries_give_up_after_three_attempts(store: InMemoryEventStore) -> None:
-    racing = rival_writer(store, times=3)
+async def test_retries_give_up_after_three_attempts(database: InMemoryDatabase) -> None:
+    remaining = rivals(3)
+    handlers = LoyaltyHandlers(lambda: LosingUnitOfWork(database, remaining), ManualClock(AT))
 
     with pytest.raises(ConcurrencyError):
-        await earn_points_in_own_transaction(
-            command("300", "pur_1"),
-            begin=lambda: racing,
-            balances_in=lambda _: InMemoryPointsBalances(),
-        )
+        await handlers.earn_points(earning("300", "pur_1"))
 
-    assert [e.source_id for e in await stream_events(store)] == [
+    assert [e.source_id for e in await stream_events(database)] == [
         "pur_rival_2",
         "pur_rival_1",
         "pur_rival_0",
     ]
-    assert racing.committed is False
+    # Only the rival's three units committed; none of the losing attempts did.
+    assert database.commits == 3
 
 
 async def test_retry_does_not_swallow_other_errors() -> None:

@@ -16,11 +16,19 @@ from rapport_platform.app import create_app
 from rapport_platform.audit import AuditEntry, AuditTrail
 from rapport_platform.auth import CurrentPrincipal, Principal, Role, mint_token, require_roles
 from rapport_platform.context import correlation_id_var
-from rapport_platform.errors import Conflict
+from rapport_platform.errors import Answer, ErrorTable
+from rapport_platform.refusals import InvalidInput, OutOfScope, Refusal
 
 SECRET = "unit-test-secret-that-is-long-enough-0123"
 HQ = Principal(subject="alice", role=Role.HQ, brand_id="b-1")
 ASSOCIATE = Principal(subject="bo", role=Role.ASSOCIATE, brand_id="b-1", store_id="s-1")
+
+
+class PhoneTaken(Refusal):
+    pass
+
+
+ERRORS = ErrorTable({PhoneTaken: Answer(409, "phone_taken")})
 
 
 class NewMember(BaseModel):
@@ -38,7 +46,9 @@ def tiny_router() -> APIRouter:
     @router.get("/members/{member_id}")
     async def show(member_id: str, principal: CurrentPrincipal) -> dict[str, str | None]:
         if member_id == "taken":
-            raise Conflict("phone 138****5678 is already registered", code="phone_taken")
+            raise PhoneTaken("phone 138****5678 is already registered")
+        if member_id == "elsewhere":
+            raise OutOfScope("member", member_id)
         return {"member_id": member_id, "by": principal.subject, "corr": correlation_id_var.get()}
 
     @router.delete("/members/{member_id}")
@@ -46,6 +56,14 @@ def tiny_router() -> APIRouter:
         member_id: str, principal: Annotated[Principal, Depends(require_roles(Role.HQ))]
     ) -> dict[str, str]:
         return {"removed": member_id}
+
+    @router.get("/members")
+    async def listing(limit: int = 50, cursor: str | None = None) -> list[str]:
+        raise InvalidInput("limit" if limit > 10 else "cursor", "is not acceptable")
+
+    @router.put("/members/{member_id}/phone")
+    async def change_phone(member_id: str, member: NewMember) -> None:
+        raise InvalidInput("phone" if member_id == "body" else "member_id", "is not acceptable")
 
     @router.get("/boom")
     async def boom() -> None:
@@ -69,6 +87,7 @@ def build(
         routers=[tiny_router()],
         readiness_checks=checks if checks is not None else {"postgres": ok},
         audit=audit,
+        errors=ERRORS,
     )
     app.state.auth_secret = SECRET
     return app
@@ -140,6 +159,61 @@ async def test_malformed_json_is_a_validation_error_not_a_crash() -> None:
         )
     assert response.status_code == 422
     assert response.json()["error"]["fields"][0]["field"].startswith("body")
+
+
+async def test_anything_out_of_scope_is_not_found() -> None:
+    async with client(build()) as http:
+        response = await http.get("/v1/members/elsewhere", headers=bearer(HQ))
+    assert response.status_code == 404
+    assert response.json() == {
+        "error": {"code": "not_found", "message": "member elsewhere does not exist"}
+    }
+
+
+@pytest.mark.parametrize(
+    ("request_line", "field"),
+    [
+        ("/v1/members?limit=20", "query.limit"),
+        ("/v1/members?limit=5&cursor=abc", "query.cursor"),
+    ],
+)
+async def test_a_refused_query_parameter_is_named_with_its_location(
+    request_line: str, field: str
+) -> None:
+    async with client(build()) as http:
+        response = await http.get(request_line)
+    assert response.status_code == 422
+    assert [problem["field"] for problem in response.json()["error"]["fields"]] == [field]
+
+
+@pytest.mark.parametrize(
+    ("member_id", "field"), [("body", "body.phone"), ("m-1", "path.member_id")]
+)
+async def test_a_refused_path_parameter_or_body_field_is_named_with_its_location(
+    member_id: str, field: str
+) -> None:
+    async with client(build()) as http:
+        response = await http.put(
+            f"/v1/members/{member_id}/phone", json={"phone": "1", "name": "x"}
+        )
+    assert response.status_code == 422
+    assert [problem["field"] for problem in response.json()["error"]["fields"]] == [field]
+
+
+async def test_the_api_documentation_is_served_without_a_cdn() -> None:
+    async with client(build()) as http:
+        page = await http.get("/docs")
+        assets = [
+            await http.get(f"/docs/assets/{name}")
+            for name in ("swagger-ui-bundle.js", "swagger-ui.css")
+        ]
+        redoc = await http.get("/redoc")
+    assert page.status_code == 200
+    assert "/docs/assets/swagger-ui-bundle.js" in page.text
+    assert "cdn" not in page.text.lower() and "unpkg" not in page.text.lower()
+    assert all(asset.status_code == 200 and len(asset.content) > 1000 for asset in assets)
+    assert redoc.status_code == 200 and "/docs/assets/redoc.standalone.js" in redoc.text
+    assert "fonts.googleapis" not in redoc.text
 
 
 async def test_a_domain_error_gets_its_status_and_code() -> None:

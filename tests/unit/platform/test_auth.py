@@ -10,7 +10,8 @@ from rapport_platform.auth import (
     mint_token,
     verify_token,
 )
-from rapport_platform.errors import Forbidden, Rejected
+from rapport_platform.errors import Rejected
+from rapport_platform.refusals import OutOfScope
 from rapport_platform.settings import DEV_AUTH_SECRET
 
 SECRET = "unit-test-secret-that-is-long-enough-0123"
@@ -109,26 +110,27 @@ def test_brand_and_store_are_required_by_role() -> None:
 
 
 def test_ensure_brand_admits_own_brand_and_platform_admin() -> None:
-    HQ.ensure_brand("b-1")
-    ADMIN.ensure_brand("b-9")
-    with pytest.raises(Forbidden, match="another brand"):
-        HQ.ensure_brand("b-2")
+    HQ.ensure_brand("b-1", "member", "m-1")
+    ADMIN.ensure_brand("b-9", "member", "m-1")
+    with pytest.raises(OutOfScope, match="member m-1 does not exist"):
+        HQ.ensure_brand("b-2", "member", "m-1")
 
 
 def test_ensure_store_limits_store_roles_to_their_store() -> None:
-    ASSOCIATE.ensure_store("s-1")
-    MANAGER.ensure_store("s-1")
-    HQ.ensure_store("s-7")
-    ADMIN.ensure_store("s-7")
+    ASSOCIATE.ensure_store("s-1", "appointment", "a-1")
+    MANAGER.ensure_store("s-1", "appointment", "a-1")
+    HQ.ensure_store("s-7", "appointment", "a-1")
+    ADMIN.ensure_store("s-7", "appointment", "a-1")
     for principal in (ASSOCIATE, MANAGER):
-        with pytest.raises(Forbidden, match="another store"):
-            principal.ensure_store("s-2")
+        assert not principal.reaches_store("s-2")
+        with pytest.raises(OutOfScope, match="appointment a-1 does not exist"):
+            principal.ensure_store("s-2", "appointment", "a-1")
 
 
-def test_require_brand_gives_own_brand_and_refuses_another() -> None:
+def test_require_brand_gives_own_brand_and_another_does_not_exist() -> None:
     assert HQ.require_brand(None) == "b-1"
     assert HQ.require_brand("b-1") == "b-1"
-    with pytest.raises(Forbidden, match="another brand"):
+    with pytest.raises(OutOfScope, match="brand b-2 does not exist"):
         ASSOCIATE.require_brand("b-2")
 
 

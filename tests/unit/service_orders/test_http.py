@@ -7,16 +7,17 @@ from typing import Any
 
 import httpx
 import pytest
-from rapport_events.clock import ManualClock, SystemClock
-from rapport_platform.app import create_app
-from rapport_platform.auth import Principal, Role, mint_token
+from rapport_events.clock import ManualClock
+from rapport_events.uow import InMemoryDatabase
+from rapport_platform.auth import Role
+from service_orders.adapters.memory import in_memory_database, unit_of_work_factory
 from service_orders.application.handlers import ServiceOrdersHandlers
 from service_orders.application.queries import ServiceOrdersQueries
-from service_orders.entrypoints.http import build_router
+from service_orders.entrypoints.errors import ERRORS
+from service_orders.entrypoints.http import router
 
-from tests.unit.service_orders.fakes import FakeDatabase
+from tests.support.http import api_app, api_client, bearer, ok, principal, refused
 
-SECRET = "service-orders-unit-test-secret-0123456789"
 NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 TOMORROW = "2026-03-02T15:00:00+08:00"
 
@@ -24,14 +25,13 @@ TOMORROW = "2026-03-02T15:00:00+08:00"
 def headers(
     role: Role = Role.HQ,
     *,
-    brand: str | None = "brand-1",
+    brand: str = "brand-1",
     store: str | None = None,
     subject: str = "anna",
     key: str | None = None,
 ) -> dict[str, str]:
-    principal = Principal(subject=subject, role=role, brand_id=brand, store_id=store)
-    token = mint_token(SECRET, principal, now=SystemClock().now())
-    result = {"Authorization": f"Bearer {token}"}
+    caller = principal(role, brand_id=brand, store_id=store, subject=subject)
+    result = bearer(caller, now=NOON)
     if key is not None:
         result["Idempotency-Key"] = key
     return result
@@ -46,29 +46,20 @@ def manager_elsewhere() -> dict[str, str]:
 
 
 @pytest.fixture
-def database() -> FakeDatabase:
-    return FakeDatabase(ManualClock(NOON))
+def database() -> InMemoryDatabase:
+    return in_memory_database()
 
 
 @pytest.fixture
-async def client(database: FakeDatabase) -> AsyncIterator[httpx.AsyncClient]:
+async def client(database: InMemoryDatabase) -> AsyncIterator[httpx.AsyncClient]:
     numbers = count(1)
+    clock = ManualClock(NOON)
+    unit_of_work = unit_of_work_factory(database, clock)
     handlers = ServiceOrdersHandlers(
-        begin=database.begin,
-        clock=database.clock,
-        new_id=lambda prefix: f"{prefix}_{next(numbers)}",
+        unit_of_work, clock, new_id=lambda prefix: f"{prefix}_{next(numbers)}"
     )
-    queries = ServiceOrdersQueries(database.appointment_reader(), database.purchase_reader())
-    app = create_app(
-        title="service-orders",
-        description="test",
-        version="0",
-        routers=[build_router(lambda: handlers, lambda: queries)],
-        readiness_checks={},
-    )
-    app.state.auth_secret = SECRET
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+    app = api_app([router(handlers, ServiceOrdersQueries(unit_of_work))], ERRORS, now=NOON)
+    async with api_client(app) as http:
         yield http
 
 
@@ -97,7 +88,7 @@ def fields(response: httpx.Response) -> list[str]:
 
 
 async def test_booking_answers_201_with_the_appointment(
-    client: httpx.AsyncClient, database: FakeDatabase
+    client: httpx.AsyncClient, database: InMemoryDatabase
 ) -> None:
     response = await client.post("/v1/appointments", json=BOOKING, headers=associate())
 
@@ -116,7 +107,7 @@ async def test_booking_answers_201_with_the_appointment(
         "cancelled_by": None,
         "cancelled_at": None,
     }
-    assert [envelope.type for envelope in database.published] == [
+    assert [envelope.type for envelope in database.committed] == [
         "rapport.service-orders.appointment.booked"
     ]
 
@@ -160,7 +151,7 @@ async def test_cancellation_answers_the_cancelled_appointment(client: httpx.Asyn
 
 
 async def test_a_retry_with_the_same_key_answers_the_same_resource(
-    client: httpx.AsyncClient, database: FakeDatabase
+    client: httpx.AsyncClient, database: InMemoryDatabase
 ) -> None:
     first = await client.post("/v1/appointments", json=BOOKING, headers=headers(key="k-1"))
     retry = await client.post("/v1/appointments", json=BOOKING, headers=headers(key="k-1"))
@@ -177,7 +168,8 @@ async def test_a_retry_with_the_same_key_answers_the_same_resource(
     assert other.status_code == 422
     assert error(other)["message"] == "Idempotency-Key reused with a different request"
     assert error(other)["code"] == "idempotency_key_reused"
-    assert len(database.published) == 1
+    assert fields(other) == ["header.Idempotency-Key"]
+    assert len(database.committed) == 1
 
 
 async def test_bad_input_is_refused_naming_the_field(client: httpx.AsyncClient) -> None:
@@ -214,13 +206,13 @@ async def test_bad_input_is_refused_naming_the_field(client: httpx.AsyncClient) 
 
 async def test_callers_need_a_token_and_a_role_of_a_brand(client: httpx.AsyncClient) -> None:
     anonymous = await client.get("/v1/appointments")
-    admin = await client.get("/v1/appointments", headers=headers(Role.PLATFORM_ADMIN, brand=None))
+    admin = await client.get("/v1/appointments", headers=headers(Role.PLATFORM_ADMIN))
     integration = await client.get("/v1/appointments", headers=headers(Role.INTEGRATION))
 
     assert anonymous.status_code == 401
     assert admin.status_code == 403
     assert integration.status_code == 200
-    assert integration.json() == {"items": []}
+    assert integration.json() == {"items": [], "next_cursor": None}
 
 
 async def test_other_brands_and_other_stores_are_out_of_reach(client: httpx.AsyncClient) -> None:
@@ -239,11 +231,12 @@ async def test_other_brands_and_other_stores_are_out_of_reach(client: httpx.Asyn
 
     assert other_brand.status_code == 404
     assert error(other_brand)["message"] == f"appointment {booked['appointment_id']} does not exist"
-    assert other_store.status_code == 403
-    assert complete_elsewhere.status_code == 403
-    assert book_elsewhere.status_code == 403
-    assert error(book_elsewhere)["code"] == "outside_store"
-    assert listed_elsewhere.json() == {"items": []}
+    assert error(other_store) == error(other_brand)
+    refused(other_store, 404, "not_found")
+    assert error(complete_elsewhere) == error(other_brand)
+    refused(complete_elsewhere, 404, "not_found")
+    assert refused(book_elsewhere, 404, "not_found")["message"] == "store store-1 does not exist"
+    assert listed_elsewhere.json() == {"items": [], "next_cursor": None}
 
 
 async def test_appointments_are_listed_by_filter(client: httpx.AsyncClient) -> None:
@@ -266,7 +259,7 @@ async def test_appointments_are_listed_by_filter(client: httpx.AsyncClient) -> N
 
 
 async def test_purchases_are_recorded_once_and_listed(
-    client: httpx.AsyncClient, database: FakeDatabase
+    client: httpx.AsyncClient, database: InMemoryDatabase
 ) -> None:
     body = {"member_id": "mem-1", "store_id": "store-1", "amount": "580", "description": "set"}
 
@@ -289,9 +282,9 @@ async def test_purchases_are_recorded_once_and_listed(
     }
     assert retry.status_code == 201 and retry.json() == first.json()
     assert free.status_code == 422
-    assert listed.json() == {"items": [first.json()]}
+    assert listed.json() == {"items": [first.json()], "next_cursor": None}
     assert fetched.json() == first.json()
-    assert [envelope.type for envelope in database.published] == [
+    assert [envelope.type for envelope in database.committed] == [
         "rapport.service-orders.purchase.recorded"
     ]
 
@@ -303,3 +296,69 @@ async def test_the_api_is_documented_with_examples(client: httpx.AsyncClient) ->
     assert booking_schema["examples"][0]["service_code"] == "gel-manicure"
     assert "/v1/appointments/{appointment_id}/completion" in schema["paths"]
     assert "/v1/purchases" in schema["paths"]
+
+
+async def test_unknown_body_fields_are_refused(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/v1/appointments", json={**BOOKING, "discount": "10%"}, headers=headers()
+    )
+
+    refused(response, 422, "validation_failed")
+    assert fields(response) == ["body.discount"]
+
+
+async def test_lists_are_paged_with_cursors(client: httpx.AsyncClient) -> None:
+    early = await book(client)
+    late = await book(client, scheduled_at="2026-03-03T10:00:00+08:00")
+
+    first = ok(await client.get("/v1/appointments?limit=1", headers=headers()))
+    second = ok(
+        await client.get(
+            "/v1/appointments",
+            params={"limit": 1, "cursor": first["next_cursor"]},
+            headers=headers(),
+        )
+    )
+    bad_cursor = await client.get("/v1/appointments?cursor=bm9wZQ", headers=headers())
+    bad_purchases_limit = await client.get("/v1/purchases?limit=0", headers=headers())
+
+    assert [item["appointment_id"] for item in first["items"]] == [late["appointment_id"]]
+    assert [item["appointment_id"] for item in second["items"]] == [early["appointment_id"]]
+    assert second["next_cursor"] is None
+    refused(bad_cursor, 422, "invalid_cursor")
+    assert fields(bad_cursor) == ["query.cursor"]
+    assert fields(bad_purchases_limit) == ["query.limit"]
+
+
+async def test_store_staff_naming_another_store_find_nothing_there(
+    client: httpx.AsyncClient,
+) -> None:
+    appointments = await client.get(
+        "/v1/appointments?store_id=store-1", headers=manager_elsewhere()
+    )
+    purchases = await client.get("/v1/purchases?store_id=store-1", headers=manager_elsewhere())
+
+    assert refused(appointments, 404, "not_found")["message"] == "store store-1 does not exist"
+    refused(purchases, 404, "not_found")
+
+
+async def test_an_unknown_appointment_or_purchase_is_not_found(client: httpx.AsyncClient) -> None:
+    appointment = await client.get("/v1/appointments/apt_nope", headers=headers())
+    purchase = await client.get("/v1/purchases/pur_nope", headers=headers())
+    cancel = await client.post("/v1/appointments/apt_nope/cancellation", headers=headers())
+
+    assert (
+        refused(appointment, 404, "not_found")["message"] == "appointment apt_nope does not exist"
+    )
+    assert refused(purchase, 404, "not_found")["message"] == "purchase pur_nope does not exist"
+    refused(cancel, 404, "not_found")
+
+
+async def test_the_examples_use_real_ids_and_a_bookable_time(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    [example] = schema["components"]["schemas"]["BookAppointmentRequest"]["examples"]
+
+    assert example["member_id"].startswith("mbr_") and len(example["member_id"]) == 36
+    assert example["store_id"].startswith("sto_") and len(example["store_id"]) == 36
+    scheduled_at = datetime.fromisoformat(example["scheduled_at"])
+    assert scheduled_at > NOON

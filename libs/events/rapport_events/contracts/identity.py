@@ -1,4 +1,10 @@
-"""Events published by the identity service on ``rapport.identity.members``."""
+"""Events published by the identity service.
+
+``rapport.identity.members`` carries what happens to members (keyed by member id);
+``rapport.identity.organisation`` what happens to stores and staff (keyed by their ids).
+Every other service keeps a local replica of these facts (``rapport_events.directory``) to
+check the references that requests and events name.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from pydantic import AwareDatetime, Field
 
 from rapport_events.envelope import DomainEvent
 from rapport_events.registry import registry
-from rapport_events.topics import IDENTITY_MEMBERS
+from rapport_events.topics import IDENTITY_MEMBERS, IDENTITY_ORGANISATION
 
 Gender = Literal["female", "male", "unspecified"]
 Channel = Literal["sms", "wechat", "app"]
@@ -27,9 +33,9 @@ class MemberRegistered(DomainEvent):
     event_version = 2
     topic = IDENTITY_MEMBERS
 
-    member_id: str = Field(examples=["mbr_01J9Z3K6Q8"])
-    brand_id: str = Field(examples=["brd_lumiere"])
-    store_id: str = Field(examples=["sto_shanghai_01"])
+    member_id: str = Field(examples=["mbr_f5662649c772d7d7c017ebf21784239b"])
+    brand_id: str = Field(examples=["brd_808333d1c9e43277a79234eb57aefb62"])
+    store_id: str = Field(examples=["sto_ef76ffb1adbd525fd8ee4f744eb7afe6"])
     surname: str = Field(min_length=1, max_length=20, examples=["Liang"])
     gender: Gender = "unspecified"
     birthday: date | None = Field(default=None, examples=["1990-05-17"])
@@ -52,7 +58,38 @@ class MemberBoundToAssociate(DomainEvent):
     member_id: str
     brand_id: str
     store_id: str
-    associate_id: str = Field(examples=["stf_7d1c2e"])
+    associate_id: str = Field(examples=["stf_8c7d0a50340739cdd57c471cdb0b8412"])
     previous_associate_id: str | None = None
     via: Literal["invite_code", "hand_over"] = "invite_code"
     bound_at: AwareDatetime
+
+
+StaffRole = Literal["hq", "store_manager", "associate", "integration"]
+
+
+@registry.contract
+class StoreOpened(DomainEvent):
+    """A brand opened a store (or registered one it already had)."""
+
+    event_type = "rapport.identity.store.opened"
+    topic = IDENTITY_ORGANISATION
+    subject_field = "store_id"
+
+    store_id: str = Field(examples=["sto_ef76ffb1adbd525fd8ee4f744eb7afe6"])
+    brand_id: str = Field(examples=["brd_808333d1c9e43277a79234eb57aefb62"])
+    opened_at: AwareDatetime
+
+
+@registry.contract
+class StaffJoined(DomainEvent):
+    """A person joined a brand's staff: at a store (managers, associates) or at HQ."""
+
+    event_type = "rapport.identity.staff.joined"
+    topic = IDENTITY_ORGANISATION
+    subject_field = "staff_id"
+
+    staff_id: str = Field(examples=["stf_8c7d0a50340739cdd57c471cdb0b8412"])
+    brand_id: str = Field(examples=["brd_808333d1c9e43277a79234eb57aefb62"])
+    store_id: str | None = Field(default=None, examples=["sto_ef76ffb1adbd525fd8ee4f744eb7afe6"])
+    role: StaffRole
+    joined_at: AwareDatetime

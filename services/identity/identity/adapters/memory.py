@@ -1,30 +1,41 @@
 """The identity tables in memory: for tests, and for trying the API without PostgreSQL.
 
-Each unit of work runs on a private copy of the tables that replaces them on commit, so a
-refused command leaves nothing behind, as a rolled-back transaction would.
+The fakes keep the contract of the PostgreSQL repositories (``tests/contract/identity``):
+the same uniqueness rules, the same orders and cursor boundaries. Each unit of work runs on
+a private copy of the tables that replaces them on commit, so a refused command leaves
+nothing behind, as a rolled-back transaction would.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Self
+from typing import Any, TypeVar
 
-from rapport_events.clock import Clock, ManualClock
-from rapport_events.envelope import DomainEvent, EventEnvelope
-from rapport_events.uow import stamp
+from rapport_events.clock import Clock
+from rapport_events.uow import InMemoryDatabase, InMemoryUnitOfWork
 
-from identity.application.ports import MemberFilter, MemberPosition, StaffCredentials
+from identity.application.ports import (
+    ByName,
+    ByRegistration,
+    InviteCodeTaken,
+    MemberFilter,
+    StaffCredentials,
+    StaffFilter,
+)
 from identity.domain.errors import DuplicateBrandCode, DuplicatePhone, DuplicateUsername
 from identity.domain.member import Member
 from identity.domain.organisation import Brand, Staff, Store
+from identity.settings import SERVICE_NAME
 
-SOURCE = "/rapport/identity"
+SOURCE = f"/rapport/{SERVICE_NAME}"
+
+Row = TypeVar("Row")
 
 
 @dataclass
-class Tables:
+class IdentityTables:
     brands: dict[str, Brand] = field(default_factory=dict)
     stores: dict[str, Store] = field(default_factory=dict)
     staff: dict[str, Staff] = field(default_factory=dict)
@@ -32,8 +43,23 @@ class Tables:
     members: dict[str, Member] = field(default_factory=dict)
 
 
+def _keyset_page(
+    rows: Iterable[Row],
+    key: Callable[[Row], tuple[Any, ...]],
+    after: tuple[Any, ...] | None,
+    limit: int,
+    *,
+    descending: bool = False,
+) -> list[Row]:
+    """Rows in ``key`` order, strictly after ``after``, at most ``limit`` of them."""
+    ordered = sorted(rows, key=key, reverse=descending)
+    if after is not None:
+        ordered = [row for row in ordered if (key(row) < after if descending else key(row) > after)]
+    return ordered[:limit]
+
+
 class InMemoryBrands:
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: IdentityTables) -> None:
         self._tables = tables
 
     async def add(self, brand: Brand) -> None:
@@ -49,7 +75,7 @@ class InMemoryBrands:
 
 
 class InMemoryStores:
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: IdentityTables) -> None:
         self._tables = tables
 
     async def add(self, store: Store) -> None:
@@ -58,13 +84,13 @@ class InMemoryStores:
     async def get(self, store_id: str) -> Store | None:
         return self._tables.stores.get(store_id)
 
-    async def of_brand(self, brand_id: str) -> list[Store]:
-        stores = [s for s in self._tables.stores.values() if s.brand_id == brand_id]
-        return sorted(stores, key=lambda s: (s.name, s.store_id))
+    async def page(self, brand_id: str, after: ByName | None, limit: int) -> list[Store]:
+        stores = (s for s in self._tables.stores.values() if s.brand_id == brand_id)
+        return _keyset_page(stores, lambda s: (s.name, s.store_id), after, limit)
 
 
 class InMemoryStaffDirectory:
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: IdentityTables) -> None:
         self._tables = tables
 
     async def add(self, staff: Staff, password_hash: str) -> None:
@@ -73,7 +99,7 @@ class InMemoryStaffDirectory:
         if staff.invite_code is not None and await self.by_invite_code(
             staff.brand_id, staff.invite_code
         ):
-            raise ValueError(f"invite code {staff.invite_code} is taken")
+            raise InviteCodeTaken(f"invite code {staff.invite_code} is taken")
         self._tables.staff[staff.staff_id] = staff
         self._tables.password_hashes[staff.staff_id] = password_hash
 
@@ -81,32 +107,29 @@ class InMemoryStaffDirectory:
         return self._tables.staff.get(staff_id)
 
     async def credentials(self, brand_id: str, username: str) -> StaffCredentials | None:
-        for staff in self._tables.staff.values():
-            if staff.brand_id == brand_id and staff.username == username:
-                return StaffCredentials(staff, self._tables.password_hashes[staff.staff_id])
-        return None
+        found = self._first(lambda s: s.brand_id == brand_id and s.username == username)
+        if found is None:
+            return None
+        return StaffCredentials(found, self._tables.password_hashes[found.staff_id])
 
     async def by_invite_code(self, brand_id: str, invite_code: str) -> Staff | None:
-        return next(
-            (
-                s
-                for s in self._tables.staff.values()
-                if s.brand_id == brand_id and s.invite_code == invite_code
-            ),
-            None,
-        )
+        return self._first(lambda s: s.brand_id == brand_id and s.invite_code == invite_code)
 
-    async def of_brand(self, brand_id: str, store_id: str | None = None) -> list[Staff]:
-        staff = [
+    async def page(self, where: StaffFilter, after: ByName | None, limit: int) -> list[Staff]:
+        staff = (
             s
             for s in self._tables.staff.values()
-            if s.brand_id == brand_id and (store_id is None or s.store_id == store_id)
-        ]
-        return sorted(staff, key=lambda s: (s.display_name, s.staff_id))
+            if s.brand_id == where.brand_id
+            and (where.store_id is None or s.store_id == where.store_id)
+        )
+        return _keyset_page(staff, lambda s: (s.display_name, s.staff_id), after, limit)
+
+    def _first(self, matches: Callable[[Staff], bool]) -> Staff | None:
+        return next((s for s in self._tables.staff.values() if matches(s)), None)
 
 
 class InMemoryMembers:
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: IdentityTables) -> None:
         self._tables = tables
 
     async def add(self, member: Member) -> None:
@@ -118,6 +141,7 @@ class InMemoryMembers:
         self._tables.members[member.member_id] = copy.deepcopy(member)
 
     async def get(self, member_id: str, *, for_update: bool = False) -> Member | None:
+        # Units of work run one at a time, so every read is as good as locked.
         member = self._tables.members.get(member_id)
         # A copy, as a row read from a database: changes count only once saved.
         return copy.deepcopy(member) if member is not None else None
@@ -128,82 +152,43 @@ class InMemoryMembers:
         stored.bound_at = member.bound_at
 
     async def page(
-        self, where: MemberFilter, after: MemberPosition | None, limit: int
+        self, where: MemberFilter, after: ByRegistration | None, limit: int
     ) -> list[Member]:
-        matching = [
+        matching = (
             m
             for m in self._tables.members.values()
             if m.brand_id == where.brand_id
             and (where.store_id is None or m.store_id == where.store_id)
             and (where.associate_id is None or m.associate_id == where.associate_id)
-            and (
-                after is None
-                or (m.registered_at, m.member_id) < (after.registered_at, after.member_id)
-            )
-        ]
-        matching.sort(key=lambda m: (m.registered_at, m.member_id), reverse=True)
-        return [copy.deepcopy(m) for m in matching[:limit]]
+        )
+        newest_first = _keyset_page(
+            matching, lambda m: (m.registered_at, m.member_id), after, limit, descending=True
+        )
+        return [copy.deepcopy(m) for m in newest_first]
 
 
-class InMemoryIdentity:
-    """The in-memory "database": committed tables and every event committed so far."""
+class InMemoryIdentityUnitOfWork(InMemoryUnitOfWork):
+    """The recording fake of :class:`~identity.adapters.postgres.PostgresIdentityUnitOfWork`."""
 
-    def __init__(self, clock: Clock | None = None) -> None:
-        self.clock = clock or ManualClock()
-        self.tables = Tables()
-        self.events: list[EventEnvelope] = []
+    brands: InMemoryBrands
+    stores: InMemoryStores
+    staff: InMemoryStaffDirectory
+    members: InMemoryMembers
 
-    def unit_of_work(self) -> InMemoryUnitOfWork:
-        return InMemoryUnitOfWork(self)
+    def _bind(self, tables: IdentityTables) -> None:
+        self.brands = InMemoryBrands(tables)
+        self.stores = InMemoryStores(tables)
+        self.staff = InMemoryStaffDirectory(tables)
+        self.members = InMemoryMembers(tables)
 
 
-class InMemoryUnitOfWork:
-    def __init__(self, database: InMemoryIdentity) -> None:
-        self._database = database
-        self._working: Tables | None = None
-        self.emitted: list[EventEnvelope] = []
+def in_memory_database() -> InMemoryDatabase:
+    """An empty in-memory identity database; ``.tables`` is an :class:`IdentityTables`."""
+    return InMemoryDatabase(IdentityTables())
 
-    def _tables(self) -> Tables:
-        if self._working is None:
-            raise RuntimeError("the unit of work is not open: use `async with uow:`")
-        return self._working
 
-    @property
-    def brands(self) -> InMemoryBrands:
-        return InMemoryBrands(self._tables())
-
-    @property
-    def stores(self) -> InMemoryStores:
-        return InMemoryStores(self._tables())
-
-    @property
-    def staff(self) -> InMemoryStaffDirectory:
-        return InMemoryStaffDirectory(self._tables())
-
-    @property
-    def members(self) -> InMemoryMembers:
-        return InMemoryMembers(self._tables())
-
-    def emit(self, event: DomainEvent, *, brand_id: str) -> EventEnvelope:
-        self._tables()
-        envelope = stamp(event, source=SOURCE, clock=self._database.clock, brand_id=brand_id)
-        self.emitted.append(envelope)
-        return envelope
-
-    async def __aenter__(self) -> Self:
-        if self._working is not None:
-            raise RuntimeError("a unit of work cannot be entered twice")
-        self._working = copy.deepcopy(self._database.tables)
-        self.emitted = []
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        if exc_type is None and self._working is not None:
-            self._database.tables = self._working
-            self._database.events.extend(self.emitted)
-        self._working = None
+def unit_of_work_factory(
+    database: InMemoryDatabase, clock: Clock
+) -> Callable[[], InMemoryIdentityUnitOfWork]:
+    """What handlers and queries are given: a new unit of work on ``database`` per call."""
+    return lambda: InMemoryIdentityUnitOfWork(database, source=SOURCE, clock=clock)

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from types import TracebackType
-from typing import Self
-
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
-from rapport_events.envelope import DomainEvent, EventEnvelope
-from rapport_events.uow import UnitOfWork
+from rapport_events.clock import Clock
+from rapport_events.uow import Connection, UnitOfWork
 from rapport_platform.pii import FieldCipher
 
-from identity.application.ports import MemberFilter, MemberPosition, StaffCredentials
+from identity.application.ports import (
+    ByName,
+    ByRegistration,
+    InviteCodeTaken,
+    MemberFilter,
+    StaffCredentials,
+    StaffFilter,
+)
 from identity.domain.errors import DuplicateBrandCode, DuplicatePhone, DuplicateUsername
 from identity.domain.member import Member
 from identity.domain.organisation import Brand, Staff, StaffRole, Store
 
-Connection = asyncpg.Connection | PoolConnectionProxy
+# Keyset boundaries compare text byte-wise, as the in-memory fakes (and Python) do.
+C = 'COLLATE "C"'
 
 
 class PostgresBrands:
@@ -68,13 +72,23 @@ class PostgresStores:
         )
         return Store(**dict(row)) if row is not None else None
 
-    async def of_brand(self, brand_id: str) -> list[Store]:
+    async def page(self, brand_id: str, after: ByName | None, limit: int) -> list[Store]:
         rows = await self._connection.fetch(
             "SELECT store_id, brand_id, name, city FROM stores"
-            " WHERE brand_id = $1 ORDER BY name, store_id",
+            " WHERE brand_id = $1"
+            f"   AND ($2::text IS NULL OR (name {C}, store_id {C}) > ($2, $3::text))"
+            f" ORDER BY name {C}, store_id {C}"
+            " LIMIT $4",
             brand_id,
+            *_boundary(after),
+            limit,
         )
         return [Store(**dict(row)) for row in rows]
+
+
+def _boundary(after: tuple[object, str] | None) -> tuple[object, str | None]:
+    """The two parameters of a keyset boundary: NULLs for the first page."""
+    return after if after is not None else (None, None)
 
 
 _STAFF_COLUMNS = "staff_id, brand_id, store_id, role, display_name, username, invite_code"
@@ -113,6 +127,8 @@ class PostgresStaffDirectory:
         except asyncpg.UniqueViolationError as error:
             if error.constraint_name == "staff_username_unique":
                 raise DuplicateUsername(staff.username) from error
+            if error.constraint_name == "staff_invite_code_unique":
+                raise InviteCodeTaken(f"invite code {staff.invite_code} is taken") from error
             raise
 
     async def get(self, staff_id: str) -> Staff | None:
@@ -138,13 +154,17 @@ class PostgresStaffDirectory:
         )
         return _staff(row) if row is not None else None
 
-    async def of_brand(self, brand_id: str, store_id: str | None = None) -> list[Staff]:
+    async def page(self, where: StaffFilter, after: ByName | None, limit: int) -> list[Staff]:
         rows = await self._connection.fetch(
             f"SELECT {_STAFF_COLUMNS} FROM staff"
             " WHERE brand_id = $1 AND ($2::text IS NULL OR store_id = $2)"
-            " ORDER BY display_name, staff_id",
-            brand_id,
-            store_id,
+            f"   AND ($3::text IS NULL OR (display_name {C}, staff_id {C}) > ($3, $4::text))"
+            f" ORDER BY display_name {C}, staff_id {C}"
+            " LIMIT $5",
+            where.brand_id,
+            where.store_id,
+            *_boundary(after),
+            limit,
         )
         return [_staff(row) for row in rows]
 
@@ -225,63 +245,41 @@ class PostgresMembers:
         )
 
     async def page(
-        self, where: MemberFilter, after: MemberPosition | None, limit: int
+        self, where: MemberFilter, after: ByRegistration | None, limit: int
     ) -> list[Member]:
         rows = await self._connection.fetch(
             f"SELECT {_MEMBER_COLUMNS} FROM members"
             " WHERE brand_id = $1"
             "   AND ($2::text IS NULL OR store_id = $2)"
             "   AND ($3::text IS NULL OR associate_id = $3)"
-            "   AND ($4::timestamptz IS NULL OR (registered_at, member_id) < ($4, $5::text))"
-            " ORDER BY registered_at DESC, member_id DESC"
+            f"   AND ($4::timestamptz IS NULL OR (registered_at, member_id {C}) < ($4, $5::text))"
+            f" ORDER BY registered_at DESC, member_id {C} DESC"
             " LIMIT $6",
             where.brand_id,
             where.store_id,
             where.associate_id,
-            after.registered_at if after is not None else None,
-            after.member_id if after is not None else None,
+            *_boundary(after),
             limit,
         )
         return [self._member(row) for row in rows]
 
 
-class PostgresIdentityUnitOfWork:
-    """The platform's unit of work, with the identity repositories on its connection."""
+class PostgresIdentityUnitOfWork(UnitOfWork):
+    """One transaction over the identity tables, the event store and the outbox."""
 
-    def __init__(self, uow: UnitOfWork, cipher: FieldCipher) -> None:
-        self._uow = uow
+    brands: PostgresBrands
+    stores: PostgresStores
+    staff: PostgresStaffDirectory
+    members: PostgresMembers
+
+    def __init__(
+        self, pool: asyncpg.Pool, *, source: str, clock: Clock, cipher: FieldCipher
+    ) -> None:
+        super().__init__(pool, source=source, clock=clock)
         self._cipher = cipher
 
-    def _connection(self) -> Connection:
-        return self._uow.connection
-
-    @property
-    def brands(self) -> PostgresBrands:
-        return PostgresBrands(self._connection())
-
-    @property
-    def stores(self) -> PostgresStores:
-        return PostgresStores(self._connection())
-
-    @property
-    def staff(self) -> PostgresStaffDirectory:
-        return PostgresStaffDirectory(self._connection())
-
-    @property
-    def members(self) -> PostgresMembers:
-        return PostgresMembers(self._connection(), self._cipher)
-
-    def emit(self, event: DomainEvent, *, brand_id: str) -> EventEnvelope:
-        return self._uow.emit(event, brand_id=brand_id)
-
-    async def __aenter__(self) -> Self:
-        await self._uow.__aenter__()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self._uow.__aexit__(exc_type, exc, traceback)
+    def _bind(self, connection: Connection) -> None:
+        self.brands = PostgresBrands(connection)
+        self.stores = PostgresStores(connection)
+        self.staff = PostgresStaffDirectory(connection)
+        self.members = PostgresMembers(connection, self._cipher)

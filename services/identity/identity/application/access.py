@@ -1,18 +1,26 @@
 """Who may see and change which members and staff (PIPL: staff see only their own customers).
 
-Members outside a caller's reach answer 404 rather than 403, so that ids cannot be probed
-for existence.
+Two kinds of refusal: anything outside the caller's reach (another brand, another store,
+a member she does not serve) is answered as if it did not exist (:class:`OutOfScope`, 404),
+so that ids cannot be probed; what her role may never do is :class:`NotPermitted` (403).
 """
 
 from __future__ import annotations
 
-from rapport_platform.auth import Principal, Role
+from rapport_platform.auth import STORE_ROLES, Principal, Role
+from rapport_platform.refusals import OutOfScope
 
 from identity.domain.errors import MemberNotFound, NotPermitted
 from identity.domain.member import Member
 from identity.domain.organisation import StaffRole
 
 BRAND_WIDE = frozenset({Role.HQ, Role.INTEGRATION})
+SERVING_ROLES = frozenset({Role.HQ, Role.STORE_MANAGER, Role.ASSOCIATE})
+
+
+def acting_brand(actor: Principal) -> str:
+    """The brand the actor's commands and queries act on: her own."""
+    return actor.require_brand()
 
 
 def may_see_member(actor: Principal, member: Member) -> bool:
@@ -27,19 +35,25 @@ def may_see_member(actor: Principal, member: Member) -> bool:
     return False
 
 
+def ensure_may_see_member(actor: Principal, member_id: str, member: Member | None) -> Member:
+    if member is None or not may_see_member(actor, member):
+        raise MemberNotFound(member_id)
+    return member
+
+
 def sees_personal_data(actor: Principal, member: Member) -> bool:
     """Full name and phone for those who serve her; systems get them masked."""
-    if not may_see_member(actor, member):
-        return False
-    return actor.role in (Role.HQ, Role.STORE_MANAGER, Role.ASSOCIATE)
+    return may_see_member(actor, member) and actor.role in SERVING_ROLES
+
+
+def ensure_own_store(actor: Principal, store_id: str | None) -> None:
+    """Store staff reach their own store only; another store does not exist for them."""
+    if actor.role in STORE_ROLES and store_id is not None and store_id != actor.store_id:
+        raise OutOfScope("store", store_id)
 
 
 def ensure_may_register_into(actor: Principal, store_id: str) -> None:
-    if actor.role in (Role.STORE_MANAGER, Role.ASSOCIATE) and actor.store_id != store_id:
-        raise NotPermitted(
-            f"a {actor.role} may only register members into her own store ({actor.store_id})",
-            fields={"store_id": "not your store"},
-        )
+    ensure_own_store(actor, store_id)
 
 
 def ensure_may_bind(actor: Principal, member: Member) -> None:
@@ -71,25 +85,15 @@ def ensure_may_create_staff(actor: Principal, role: StaffRole, store_id: str | N
             raise NotPermitted(
                 "a store manager may only create associates", fields={"role": "not allowed"}
             )
-        if store_id != actor.store_id:
-            raise NotPermitted(
-                f"a store manager may only create associates of her own store ({actor.store_id})",
-                fields={"store_id": "not your store"},
-            )
+        ensure_own_store(actor, store_id)
         return
     raise NotPermitted(f"a {actor.role} may not create staff")
 
 
 def staff_store_scope(actor: Principal, store_id: str | None) -> str | None:
     """The store whose staff a listing shows: a store manager only ever sees her own."""
-    if actor.role is Role.STORE_MANAGER:
-        if store_id is not None and store_id != actor.store_id:
-            raise NotPermitted(
-                "a store manager may only list the staff of her own store",
-                fields={"store_id": "not your store"},
-            )
-        return actor.store_id
-    return store_id
+    ensure_own_store(actor, store_id)
+    return actor.store_id if actor.role is Role.STORE_MANAGER else store_id
 
 
 def member_scope(
@@ -97,18 +101,11 @@ def member_scope(
 ) -> tuple[str | None, str | None]:
     """The (store, associate) filter a member listing runs with, narrowed to the caller's reach."""
     if actor.role is Role.STORE_MANAGER:
-        if store_id is not None and store_id != actor.store_id:
-            raise NotPermitted(
-                "a store manager may only list the members of her own store",
-                fields={"store_id": "not your store"},
-            )
+        ensure_own_store(actor, store_id)
         return actor.store_id, associate_id
     if actor.role is Role.ASSOCIATE:
         if associate_id is not None and associate_id != actor.subject:
-            raise NotPermitted(
-                "an associate may only list the members bound to her",
-                fields={"associate_id": "not you"},
-            )
+            raise OutOfScope("associate", associate_id)
         return store_id, actor.subject
     if actor.role in BRAND_WIDE:
         return store_id, associate_id

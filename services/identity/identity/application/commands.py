@@ -1,4 +1,8 @@
-"""What callers ask the identity service to do."""
+"""What callers ask the identity service to do.
+
+Every command but the brand's creation and the login names its ``actor``: the rules in
+:mod:`identity.application.access` decide what she may do, and in which brand.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ class CreateBrand:
 
 @dataclass(frozen=True)
 class CreateStore:
-    brand_id: str
+    actor: Principal
     name: str
     city: str
 
@@ -30,7 +34,6 @@ class CreateStore:
 @dataclass(frozen=True)
 class CreateStaff:
     actor: Principal
-    brand_id: str
     store_id: str | None
     role: StaffRole
     display_name: str
@@ -54,11 +57,10 @@ class RegisterMember:
     """
 
     actor: Principal
-    brand_id: str
     store_id: str
     name: str
+    surname: str
     phone: str
-    surname: str | None = None
     gender: Gender = "unspecified"
     birthday: date | None = None
     preferred_channel: Channel = "sms"
@@ -68,6 +70,5 @@ class RegisterMember:
 @dataclass(frozen=True)
 class BindMember:
     actor: Principal
-    brand_id: str
     member_id: str
     invite_code: str

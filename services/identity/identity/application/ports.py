@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
-from rapport_events.envelope import DomainEvent, EventEnvelope
+from rapport_events.uow import UnitOfWorkPort
+from rapport_platform.auth import Principal
 
 from identity.domain.member import Member
 from identity.domain.organisation import Brand, Staff, Store
+
+ByName = tuple[str, str]
+"""Where a page of stores or staff ends: the last (name, id); lists run by name, then id."""
+
+ByRegistration = tuple[datetime, str]
+"""Where a page of members ends: the last (registered_at, member_id); newest first."""
 
 
 class Brands(Protocol):
@@ -28,8 +34,8 @@ class Stores(Protocol):
 
     async def get(self, store_id: str) -> Store | None: ...
 
-    async def of_brand(self, brand_id: str) -> list[Store]:
-        """Ordered by name."""
+    async def page(self, brand_id: str, after: ByName | None, limit: int) -> list[Store]:
+        """At most ``limit`` stores of the brand by name then id, strictly after ``after``."""
         ...
 
 
@@ -39,9 +45,21 @@ class StaffCredentials:
     password_hash: str
 
 
+class InviteCodeTaken(RuntimeError):
+    """Two associates of one brand were given the same code: handlers draw a free one first,
+    so this means a bug or a race between two creations."""
+
+
+@dataclass(frozen=True)
+class StaffFilter:
+    brand_id: str
+    store_id: str | None = None
+
+
 class StaffDirectory(Protocol):
     async def add(self, staff: Staff, password_hash: str) -> None:
-        """Raises :class:`~identity.domain.errors.DuplicateUsername` when the name is taken."""
+        """Raises :class:`~identity.domain.errors.DuplicateUsername` when the name is taken in
+        the brand, and :class:`InviteCodeTaken` for an invite code a colleague has."""
         ...
 
     async def get(self, staff_id: str) -> Staff | None: ...
@@ -50,8 +68,8 @@ class StaffDirectory(Protocol):
 
     async def by_invite_code(self, brand_id: str, invite_code: str) -> Staff | None: ...
 
-    async def of_brand(self, brand_id: str, store_id: str | None = None) -> list[Staff]:
-        """Ordered by display name; only one store's staff when ``store_id`` is given."""
+    async def page(self, where: StaffFilter, after: ByName | None, limit: int) -> list[Staff]:
+        """At most ``limit`` staff by display name then id, strictly after ``after``."""
         ...
 
 
@@ -60,14 +78,6 @@ class MemberFilter:
     brand_id: str
     store_id: str | None = None
     associate_id: str | None = None
-
-
-@dataclass(frozen=True)
-class MemberPosition:
-    """Where a page of members ends: lists run newest first, ties broken by id."""
-
-    registered_at: datetime
-    member_id: str
 
 
 class Members(Protocol):
@@ -83,13 +93,14 @@ class Members(Protocol):
     async def save_binding(self, member: Member) -> None: ...
 
     async def page(
-        self, where: MemberFilter, after: MemberPosition | None, limit: int
+        self, where: MemberFilter, after: ByRegistration | None, limit: int
     ) -> list[Member]:
-        """At most ``limit`` members newest first, strictly after ``after``."""
+        """At most ``limit`` members newest first (ties by id, descending), strictly after
+        ``after``."""
         ...
 
 
-class IdentityUnitOfWork(Protocol):
+class IdentityUnitOfWork(UnitOfWorkPort, Protocol):
     """One transaction over the identity tables; emitted events commit with it."""
 
     @property
@@ -104,17 +115,6 @@ class IdentityUnitOfWork(Protocol):
     @property
     def members(self) -> Members: ...
 
-    def emit(self, event: DomainEvent, *, brand_id: str) -> EventEnvelope: ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None: ...
-
 
 class PasswordHasher(Protocol):
     async def hash(self, password: str) -> str: ...
@@ -127,4 +127,17 @@ class PasswordHasher(Protocol):
         Login calls it for unknown users so that response times do not tell callers which
         usernames exist.
         """
+        ...
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+    """Seconds until the token expires."""
+
+
+class TokenIssuer(Protocol):
+    def issue(self, principal: Principal) -> IssuedToken:
+        """A bearer token for ``principal``, valid for the issuer's lifetime."""
         ...

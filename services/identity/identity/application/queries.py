@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import cast
 
 from rapport_events.contracts.identity import Channel, Gender
 from rapport_platform.auth import Principal
+from rapport_platform.pagination import (
+    DEFAULT_LIMIT,
+    Page,
+    checked_limit,
+    decode_cursor,
+    page_of,
+)
 from rapport_platform.pii import mask_name, mask_phone
 
 from identity.application import access
-from identity.application.ports import IdentityUnitOfWork, MemberFilter, MemberPosition
-from identity.domain.errors import InvalidValue, MemberNotFound
+from identity.application.ports import (
+    ByName,
+    ByRegistration,
+    IdentityUnitOfWork,
+    MemberFilter,
+    StaffFilter,
+)
 from identity.domain.member import Member
 from identity.domain.organisation import Staff, Store
 from identity.domain.phone import COUNTRY_PREFIX, national_number
-
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 200
 
 
 @dataclass(frozen=True)
@@ -58,74 +67,77 @@ class MemberView:
         )
 
 
-@dataclass(frozen=True)
-class MemberPage:
-    items: list[MemberView]
-    next_cursor: str | None
+def _after_name(cursor: str | None) -> ByName | None:
+    # decode_cursor checks each value's type against the shape it is given.
+    return cast(ByName, decode_cursor(cursor, (str, str))) if cursor else None
 
 
-def encode_cursor(position: MemberPosition) -> str:
-    raw = f"{position.registered_at.isoformat()}|{position.member_id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+def _after_registration(cursor: str | None) -> ByRegistration | None:
+    return cast(ByRegistration, decode_cursor(cursor, (datetime, str))) if cursor else None
 
 
-def decode_cursor(cursor: str) -> MemberPosition:
-    problem = InvalidValue("cursor", "is not a cursor returned by this listing")
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        instant, separator, member_id = raw.partition("|")
-        registered_at = datetime.fromisoformat(instant)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
-        raise problem from error
-    if not separator or not member_id or registered_at.tzinfo is None:
-        raise problem
-    return MemberPosition(registered_at=registered_at, member_id=member_id)
+def _store_key(store: Store) -> ByName:
+    return store.name, store.store_id
 
 
-async def get_member(viewer: Principal, member_id: str, uow: IdentityUnitOfWork) -> MemberView:
-    async with uow:
-        member = await uow.members.get(member_id)
-    if member is None or not access.may_see_member(viewer, member):
-        raise MemberNotFound(member_id)
-    return MemberView.of(member, viewer)
+def _staff_key(staff: Staff) -> ByName:
+    return staff.display_name, staff.staff_id
 
 
-async def list_members(
-    viewer: Principal,
-    uow: IdentityUnitOfWork,
-    *,
-    store_id: str | None = None,
-    associate_id: str | None = None,
-    limit: int = DEFAULT_PAGE_SIZE,
-    cursor: str | None = None,
-) -> MemberPage:
-    """One page, newest first; ``next_cursor`` fetches the following one (None at the end)."""
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise InvalidValue("limit", f"must be between 1 and {MAX_PAGE_SIZE}")
-    store_id, associate_id = access.member_scope(viewer, store_id, associate_id)
-    after = decode_cursor(cursor) if cursor else None
-    where = MemberFilter(
-        brand_id=viewer.require_brand(), store_id=store_id, associate_id=associate_id
-    )
-    async with uow:
-        # One extra row tells whether another page follows.
-        members = await uow.members.page(where, after, limit + 1)
-    page, more = members[:limit], len(members) > limit
-    next_cursor = (
-        encode_cursor(MemberPosition(page[-1].registered_at, page[-1].member_id)) if more else None
-    )
-    return MemberPage(items=[MemberView.of(m, viewer) for m in page], next_cursor=next_cursor)
+def _member_key(member: Member) -> ByRegistration:
+    return member.registered_at, member.member_id
 
 
-async def list_stores(brand_id: str, uow: IdentityUnitOfWork) -> list[Store]:
-    async with uow:
-        return await uow.stores.of_brand(brand_id)
+class IdentityQueries:
+    def __init__(self, unit_of_work: Callable[[], IdentityUnitOfWork]) -> None:
+        self._unit_of_work = unit_of_work
 
+    async def member(self, viewer: Principal, member_id: str) -> MemberView:
+        async with self._unit_of_work() as uow:
+            found = await uow.members.get(member_id)
+        return MemberView.of(access.ensure_may_see_member(viewer, member_id, found), viewer)
 
-async def list_staff(
-    viewer: Principal, uow: IdentityUnitOfWork, store_id: str | None = None
-) -> list[Staff]:
-    store_id = access.staff_store_scope(viewer, store_id)
-    brand_id = viewer.require_brand()
-    async with uow:
-        return await uow.staff.of_brand(brand_id, store_id)
+    async def members(
+        self,
+        viewer: Principal,
+        *,
+        store_id: str | None = None,
+        associate_id: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[MemberView]:
+        """One page, newest first; ``next_cursor`` fetches the following one (None at the end)."""
+        checked_limit(limit)
+        store_id, associate_id = access.member_scope(viewer, store_id, associate_id)
+        after = _after_registration(cursor)
+        where = MemberFilter(access.acting_brand(viewer), store_id, associate_id)
+        async with self._unit_of_work() as uow:
+            rows = await uow.members.page(where, after, limit + 1)
+        page = page_of(rows, limit, key=_member_key)
+        return Page([MemberView.of(member, viewer) for member in page.items], page.next_cursor)
+
+    async def stores(
+        self, viewer: Principal, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> Page[Store]:
+        """The stores of the viewer's brand by name."""
+        checked_limit(limit)
+        after = _after_name(cursor)
+        async with self._unit_of_work() as uow:
+            rows = await uow.stores.page(access.acting_brand(viewer), after, limit + 1)
+        return page_of(rows, limit, key=_store_key)
+
+    async def staff(
+        self,
+        viewer: Principal,
+        *,
+        store_id: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+        cursor: str | None = None,
+    ) -> Page[Staff]:
+        """The staff of the viewer's brand (or of one store) by display name."""
+        checked_limit(limit)
+        where = StaffFilter(access.acting_brand(viewer), access.staff_store_scope(viewer, store_id))
+        after = _after_name(cursor)
+        async with self._unit_of_work() as uow:
+            rows = await uow.staff.page(where, after, limit + 1)
+        return page_of(rows, limit, key=_staff_key)

@@ -1,91 +1,80 @@
 """Why the identity rules refuse a command.
 
-Each refusal is one of the platform's error kinds, so the HTTP layer answers with the right
-status (422 for bad values, 404, 409) and a message naming the field at fault.
+Refusals carry a message and the input at fault, never an HTTP status: the answer each one
+gets is decided in one table, :data:`identity.entrypoints.errors.ERRORS`.
 """
 
 from __future__ import annotations
 
-from rapport_platform.errors import Conflict, Forbidden, NotFound, Rejected, Unauthenticated
+from rapport_platform.refusals import InvalidInput, OutOfScope, Refusal
 
 
-class InvalidValue(Rejected):
-    """A value that breaks a rule; ``field`` names the input at fault."""
-
-    def __init__(self, field: str, message: str, *, code: str = "invalid_value") -> None:
-        super().__init__(f"{field}: {message}", code=code, fields={field: message})
-        self.field = field
-
-
-class InvalidPhone(InvalidValue):
+class InvalidPhone(InvalidInput):
     def __init__(self, message: str) -> None:
-        super().__init__("phone", message, code="invalid_phone")
+        super().__init__("phone", message)
 
 
-class InvalidBirthday(InvalidValue):
+class InvalidBirthday(InvalidInput):
     def __init__(self, message: str) -> None:
-        super().__init__("birthday", message, code="invalid_birthday")
+        super().__init__("birthday", message)
 
 
-class InvalidInviteCode(InvalidValue):
+class InvalidInviteCode(InvalidInput):
     def __init__(self, message: str) -> None:
-        super().__init__("invite_code", message, code="invalid_invite_code")
+        super().__init__("invite_code", message)
 
 
-class UnknownReference(InvalidValue):
+class UnknownReference(InvalidInput):
     """The body names something (a store, an invite code) that does not exist in the brand."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(field, message, code="unknown_reference")
+
+class BrandNotFound(OutOfScope):
+    def __init__(self, brand_id: str) -> None:
+        super().__init__("brand", brand_id)
 
 
-class MemberNotFound(NotFound):
+class MemberNotFound(OutOfScope):
     def __init__(self, member_id: str) -> None:
-        super().__init__(f"member {member_id} does not exist", code="member_not_found")
+        super().__init__("member", member_id)
         self.member_id = member_id
 
 
-class DuplicatePhone(Conflict):
+class DuplicatePhone(Refusal):
     def __init__(self) -> None:
         super().__init__(
             "a member with this phone is already registered in this brand",
-            code="phone_taken",
             fields={"phone": "already registered in this brand"},
         )
 
 
-class DuplicateUsername(Conflict):
+class DuplicateUsername(Refusal):
     def __init__(self, username: str) -> None:
         super().__init__(
             f"username {username!r} is already taken in this brand",
-            code="username_taken",
             fields={"username": "already taken in this brand"},
         )
 
 
-class DuplicateBrandCode(Conflict):
+class DuplicateBrandCode(Refusal):
     def __init__(self, code: str) -> None:
         super().__init__(
-            f"a brand with code {code!r} already exists",
-            code="brand_code_taken",
-            fields={"code": "already taken"},
+            f"a brand with code {code!r} already exists", fields={"code": "already taken"}
         )
 
 
-class AlreadyBound(Conflict):
+class AlreadyBound(Refusal):
     def __init__(self, member_id: str, associate_id: str) -> None:
         super().__init__(
             f"member {member_id} is already bound to associate {associate_id}; "
-            "moving her to another associate needs a hand-over",
-            code="already_bound",
+            "moving her to another associate needs a hand-over"
         )
 
 
-class NotPermitted(Forbidden):
-    pass
+class NotPermitted(Refusal):
+    """The caller's role may not do this at all (not a matter of scope)."""
 
 
-class InvalidCredentials(Unauthenticated):
+class InvalidCredentials(Refusal):
     # One message for an unknown user and a wrong password: callers must not learn which.
     def __init__(self) -> None:
-        super().__init__("unknown user or wrong password", code="invalid_credentials")
+        super().__init__("unknown user or wrong password")

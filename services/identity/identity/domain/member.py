@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
@@ -11,10 +12,10 @@ from rapport_events.contracts.identity import (
     MemberBoundToAssociate,
     MemberRegistered,
 )
+from rapport_platform.refusals import InvalidInput
 
 from identity.domain import ids
-from identity.domain.errors import AlreadyBound, InvalidBirthday, InvalidValue
-from identity.domain.names import normalise_name, resolve_surname
+from identity.domain.errors import AlreadyBound, InvalidBirthday
 from identity.domain.organisation import Staff
 from identity.domain.phone import normalise_phone
 
@@ -22,6 +23,26 @@ from identity.domain.phone import normalise_phone
 # so a baby registered at 01:00 on her birthday is not told she is born in the future.
 CHINA_TIME = timezone(timedelta(hours=8), "CST")
 EARLIEST_BIRTHDAY = date(1900, 1, 1)
+MAX_NAME_LENGTH = 64
+MAX_SURNAME_LENGTH = 20  # the limit of MemberRegistered.surname
+
+
+def normalise_name(raw: str, field: str = "name", maximum: int = MAX_NAME_LENGTH) -> str:
+    """Trimmed, inner whitespace collapsed, NFC; 1 to ``maximum`` characters."""
+    name = " ".join(unicodedata.normalize("NFC", raw).split())
+    if not name:
+        raise InvalidInput(field, "must not be empty")
+    if len(name) > maximum:
+        raise InvalidInput(field, f"must be at most {maximum} characters")
+    return name
+
+
+def normalise_surname(raw: str) -> str:
+    """The family name greetings use ("梁女士", "Ms. Liang"), as the member gives it.
+
+    It is asked for rather than guessed from the name: "Zhou Min" may be Mr. Zhou or Mr. Min.
+    """
+    return normalise_name(raw, field="surname", maximum=MAX_SURNAME_LENGTH)
 
 
 def check_birthday(birthday: date, now: datetime) -> date:
@@ -55,21 +76,20 @@ class Member:
         brand_id: str,
         store_id: str,
         name: str,
-        surname: str | None,
+        surname: str,
         phone: str,
         gender: Gender,
         birthday: date | None,
         preferred_channel: Channel,
         now: datetime,
     ) -> tuple[Member, MemberRegistered]:
-        """A new member and the event announcing her; the name and phone are normalised."""
-        full_name = normalise_name(name)
+        """A new member and the event announcing her; names and phone are normalised."""
         member = cls(
             member_id=ids.new_id(ids.MEMBER),
             brand_id=brand_id,
             store_id=store_id,
-            name=full_name,
-            surname=resolve_surname(full_name, surname),
+            name=normalise_name(name),
+            surname=normalise_surname(surname),
             phone=normalise_phone(phone),
             gender=gender,
             birthday=check_birthday(birthday, now) if birthday is not None else None,
@@ -96,9 +116,9 @@ class Member:
         associate is a hand-over, not a binding.
         """
         if not associate.is_associate:
-            raise InvalidValue("invite_code", f"{associate.staff_id} is not an associate")
+            raise InvalidInput("invite_code", f"{associate.staff_id} is not an associate")
         if associate.brand_id != self.brand_id:
-            raise InvalidValue("invite_code", "the associate works for another brand")
+            raise InvalidInput("invite_code", "the associate works for another brand")
         if self.associate_id == associate.staff_id:
             return None
         if self.associate_id is not None:

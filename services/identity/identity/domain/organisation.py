@@ -7,8 +7,9 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
+from rapport_platform.refusals import InvalidInput
+
 from identity.domain import ids
-from identity.domain.errors import InvalidValue
 from identity.domain.invite_codes import parse_invite_code
 
 BRAND_CODE = re.compile(r"[a-z0-9][a-z0-9-]{1,39}")
@@ -21,9 +22,9 @@ MAX_PASSWORD_LENGTH = 128
 def _label(raw: str, field: str) -> str:
     text = " ".join(raw.split())
     if not text:
-        raise InvalidValue(field, "must not be empty")
+        raise InvalidInput(field, "must not be empty")
     if len(text) > MAX_LABEL_LENGTH:
-        raise InvalidValue(field, f"must be at most {MAX_LABEL_LENGTH} characters")
+        raise InvalidInput(field, f"must be at most {MAX_LABEL_LENGTH} characters")
     return text
 
 
@@ -37,7 +38,7 @@ class Brand:
     def create(cls, code: str, name: str) -> Brand:
         canonical = code.strip().lower()
         if not BRAND_CODE.fullmatch(canonical):
-            raise InvalidValue(
+            raise InvalidInput(
                 "code",
                 "must be 2 to 40 lower-case letters, digits or dashes, starting with a "
                 "letter or digit (e.g. lumiere)",
@@ -71,7 +72,7 @@ class StaffRole(StrEnum):
 def normalise_username(raw: str) -> str:
     username = raw.strip().lower()
     if not USERNAME.fullmatch(username):
-        raise InvalidValue(
+        raise InvalidInput(
             "username",
             "must be 2 to 32 lower-case letters, digits, dots, dashes or underscores, "
             "starting with a letter or digit",
@@ -81,9 +82,9 @@ def normalise_username(raw: str) -> str:
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidValue("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidInput("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidValue("password", f"must be at most {MAX_PASSWORD_LENGTH} characters")
+        raise InvalidInput("password", f"must be at most {MAX_PASSWORD_LENGTH} characters")
 
 
 def normalise_password(password: str) -> str:
@@ -118,9 +119,9 @@ class Staff:
         invite_code: str | None = None,
     ) -> Staff:
         if role is StaffRole.HQ and store_id is not None:
-            raise InvalidValue("store_id", "must be empty for HQ staff, who work for the brand")
+            raise InvalidInput("store_id", "must be empty for HQ staff, who work for the brand")
         if role is not StaffRole.HQ and store_id is None:
-            raise InvalidValue("store_id", f"is required for role {role}")
+            raise InvalidInput("store_id", f"is required for role {role}")
         if (role is StaffRole.ASSOCIATE) != (invite_code is not None):
             raise ValueError("associates, and only associates, have an invite code")
         return cls(

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import asyncpg
-from rapport_events.clock import Clock
 from rapport_events.contracts.journey import Stage
-from rapport_events.envelope import DomainEvent, EventEnvelope
-from rapport_events.store import Connection
-from rapport_events.uow import UnitOfWork
+from rapport_events.uow import Connection, UnitOfWork
 
-from journey.application.ports import JourneyView, TouchpointRecord
+from journey.application.ports import JourneyView, Outcome, TouchpointRecord
 from journey.domain.journey import MemberJourney, StageChange
 from journey.domain.rules import DORMANCY_TIMER
 from journey.domain.timers import Timer
@@ -108,6 +103,13 @@ class PostgresTimers:
         self._connection = connection
 
     async def arm(self, timer: Timer, at: datetime) -> None:
+        # The journey row the caller holds serialises arming for one member, so checking
+        # first is safe; it keeps a timer id armed again from cancelling its successor.
+        known = await self._connection.fetchval(
+            "SELECT true FROM timers WHERE timer_id = $1", timer.timer_id
+        )
+        if known:
+            return
         await self._connection.execute(
             f"""
             UPDATE timers SET cancelled_at = $5
@@ -151,7 +153,7 @@ class PostgresTimers:
             FROM timers t JOIN journeys j ON j.member_id = t.member_id
             WHERE t.fired_at IS NULL AND t.cancelled_at IS NULL
               AND t.due_at <= $1 AND t.kind = ANY($3::text[])
-            ORDER BY t.due_at
+            ORDER BY t.due_at, t.timer_id
             LIMIT $2
             FOR UPDATE OF t, j SKIP LOCKED
             """,
@@ -193,11 +195,7 @@ class PostgresTouchpoints:
         return bool(inserted)
 
     async def resolve(
-        self,
-        touchpoint_id: str,
-        status: Literal["delivered", "failed"],
-        reason: str | None,
-        at: datetime,
+        self, touchpoint_id: str, status: Outcome, reason: str | None, at: datetime
     ) -> bool:
         updated = await self._connection.fetchval(
             """
@@ -213,39 +211,7 @@ class PostgresTouchpoints:
         return bool(updated)
 
 
-class PostgresJourneyUnitOfWork:
-    """The journey's stores on a unit of work's connection, and its outbox."""
-
-    def __init__(self, uow: UnitOfWork) -> None:
-        self._uow = uow
-        connection = uow.connection
-        self._journeys = PostgresJourneys(connection)
-        self._timers = PostgresTimers(connection)
-        self._touchpoints = PostgresTouchpoints(connection)
-
-    @property
-    def journeys(self) -> PostgresJourneys:
-        return self._journeys
-
-    @property
-    def timers(self) -> PostgresTimers:
-        return self._timers
-
-    @property
-    def touchpoints(self) -> PostgresTouchpoints:
-        return self._touchpoints
-
-    @property
-    def clock(self) -> Clock:
-        return self._uow.clock
-
-    def emit(
-        self, event: DomainEvent, *, brand_id: str, caused_by: EventEnvelope | None = None
-    ) -> EventEnvelope:
-        return self._uow.emit(event, brand_id=brand_id, caused_by=caused_by)
-
-
-class PostgresJourneyReader:
+class PostgresJourneyViews:
     """Read side for the HTTP API (no locks)."""
 
     def __init__(self, connection: Connection) -> None:
@@ -297,7 +263,16 @@ class PostgresJourneyReader:
         return {row["stage"]: row["members"] for row in rows}
 
 
-@asynccontextmanager
-async def reading(pool: asyncpg.Pool) -> AsyncIterator[PostgresJourneyReader]:
-    async with pool.acquire() as connection:
-        yield PostgresJourneyReader(connection)
+class PostgresJourneyUnitOfWork(UnitOfWork):
+    """One transaction over the journey's tables, the event store and the outbox."""
+
+    journeys: PostgresJourneys
+    timers: PostgresTimers
+    touchpoints: PostgresTouchpoints
+    views: PostgresJourneyViews
+
+    def _bind(self, connection: Connection) -> None:
+        self.journeys = PostgresJourneys(connection)
+        self.timers = PostgresTimers(connection)
+        self.touchpoints = PostgresTouchpoints(connection)
+        self.views = PostgresJourneyViews(connection)

@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from rapport_events.clock import Clock
 from rapport_events.contracts.journey import Stage
-from rapport_events.envelope import DomainEvent, EventEnvelope
+from rapport_events.uow import UnitOfWorkPort
 
 from journey.domain.journey import MemberJourney, StageChange
 from journey.domain.timers import Timer
 
 TouchpointStatus = Literal["requested", "delivered", "failed"]
+Outcome = Literal["delivered", "failed"]
 
 
 @dataclass(frozen=True)
@@ -72,35 +72,11 @@ class Touchpoints(Protocol):
         ...
 
     async def resolve(
-        self,
-        touchpoint_id: str,
-        status: Literal["delivered", "failed"],
-        reason: str | None,
-        at: datetime,
+        self, touchpoint_id: str, status: Outcome, reason: str | None, at: datetime
     ) -> bool:
         """Record the notifier's outcome; a delivery is final, a failure may still be
         followed by a delivery. False when nothing changed (unknown or already delivered)."""
         ...
-
-
-class JourneyUnitOfWork(Protocol):
-    """The stores and the event outbox of one transaction."""
-
-    @property
-    def journeys(self) -> Journeys: ...
-
-    @property
-    def timers(self) -> Timers: ...
-
-    @property
-    def touchpoints(self) -> Touchpoints: ...
-
-    @property
-    def clock(self) -> Clock: ...
-
-    def emit(
-        self, event: DomainEvent, *, brand_id: str, caused_by: EventEnvelope | None = None
-    ) -> EventEnvelope: ...
 
 
 @dataclass(frozen=True)
@@ -112,11 +88,30 @@ class JourneyView:
     touchpoints: list[TouchpointRecord]
 
 
-class JourneyReader(Protocol):
-    """The read side behind the HTTP API."""
+class JourneyViews(Protocol):
+    """The read side behind the HTTP API (no locks)."""
 
-    async def journey(self, member_id: str) -> JourneyView | None: ...
+    async def journey(self, member_id: str) -> JourneyView | None:
+        """Her journey with its stage history (oldest first), the due time of her active
+        dormancy timer and her touchpoints (by request time, then id)."""
+        ...
 
     async def stage_counts(self, brand_id: str, store_id: str | None) -> dict[Stage, int]:
         """Members per stage; members seen but not yet placed on the map are left out."""
         ...
+
+
+class JourneyUnitOfWork(UnitOfWorkPort, Protocol):
+    """The repositories and the event outbox of one transaction."""
+
+    @property
+    def journeys(self) -> Journeys: ...
+
+    @property
+    def timers(self) -> Timers: ...
+
+    @property
+    def touchpoints(self) -> Touchpoints: ...
+
+    @property
+    def views(self) -> JourneyViews: ...

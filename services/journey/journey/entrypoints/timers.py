@@ -1,4 +1,4 @@
-"""The timer worker: fires due timers on the runtime's clock, batch after batch.
+"""The timer worker: fires due timers on the service's clock, batch after batch.
 
 Each batch is one transaction: the timers are locked (``SKIP LOCKED``, so several journey
 processes share the work without firing a timer twice), their rules applied, their events
@@ -10,30 +10,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 
-from rapport_platform.service import Runtime
+from rapport_events.clock import Clock
+from rapport_platform.service import Worker
 
-from journey.adapters.postgres import PostgresJourneyUnitOfWork
-from journey.application.handlers import TIMER_BATCH, fire_due_timers
-from journey.settings import rulebook_of
+from journey.application.commands import TIMER_BATCH, FireDueTimers
+from journey.application.handlers import JourneyHandlers
 
 log = logging.getLogger(__name__)
 
 
-def timer_worker(runtime: Runtime) -> Callable[[], Awaitable[None]]:
-    rules = rulebook_of(runtime.settings)
-
+def timer_worker(handlers: JourneyHandlers, clock: Clock, poll_interval: float) -> Worker:
     async def fire_timers() -> None:
         while True:
-            async with runtime.unit_of_work() as uow:
-                fired = await fire_due_timers(
-                    PostgresJourneyUnitOfWork(uow), runtime.clock.now(), TIMER_BATCH, rules=rules
-                )
+            fired = await handlers.fire_due_timers(FireDueTimers(now=clock.now()))
             if fired:
                 log.info("fired %d timers", fired)
             # A full batch means more may be due already: go on without waiting.
             if fired < TIMER_BATCH:
-                await asyncio.sleep(runtime.settings.timer_poll_interval)
+                await asyncio.sleep(poll_interval)
 
     return fire_timers

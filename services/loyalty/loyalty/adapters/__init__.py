@@ -1,4 +1,4 @@
-"""PostgreSQL adapters and the service's own migrations."""
+"""Adapters of the loyalty service (PostgreSQL, and their in-memory twins) and its migrations."""
 
 from pathlib import Path
 

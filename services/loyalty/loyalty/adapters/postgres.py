@@ -1,23 +1,20 @@
-"""The balances projection in PostgreSQL."""
+"""The balances projection in PostgreSQL, and the unit of work that binds it."""
 
 from __future__ import annotations
 
-import asyncpg
-from asyncpg.pool import PoolConnectionProxy
+from rapport_events.uow import Connection, UnitOfWork
 
-from loyalty.application.ports import PointsBalance
-
-Executor = asyncpg.Connection | PoolConnectionProxy | asyncpg.Pool
+from loyalty.application.ports import PointsBalance, PointsBalances
 
 
 class PostgresPointsBalances:
-    """Bound to the unit of work's connection for writes, or to the pool for reads."""
+    """Bound to the unit of work's connection, so it joins the transaction of the events."""
 
-    def __init__(self, executor: Executor) -> None:
-        self._executor = executor
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
 
     async def save(self, balance: PointsBalance) -> None:
-        await self._executor.execute(
+        await self._connection.execute(
             """
             INSERT INTO points_balances (member_id, brand_id, balance, lifetime_earned,
                                          stream_version, updated_at)
@@ -39,7 +36,7 @@ class PostgresPointsBalances:
         )
 
     async def get(self, member_id: str) -> PointsBalance | None:
-        row = await self._executor.fetchrow(
+        row = await self._connection.fetchrow(
             """
             SELECT member_id, brand_id, balance, lifetime_earned, stream_version, updated_at
               FROM points_balances
@@ -57,3 +54,12 @@ class PostgresPointsBalances:
             version=row["stream_version"],
             updated_at=row["updated_at"],
         )
+
+
+class PostgresLoyaltyUnitOfWork(UnitOfWork):
+    """A transaction over the account streams, the balances projection and the outbox."""
+
+    balances: PointsBalances
+
+    def _bind(self, connection: Connection) -> None:
+        self.balances = PostgresPointsBalances(connection)

@@ -1,4 +1,4 @@
-"""Command handlers: load the account from its stream, decide, append, project."""
+"""Command and event handlers: load the account from its stream, decide, append, project."""
 
 from __future__ import annotations
 
@@ -6,17 +6,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from rapport_events.clock import Clock
+from rapport_events.contracts.service_orders import PurchaseRecorded, VisitCompleted
 from rapport_events.envelope import EventEnvelope
 from rapport_events.registry import registry
 from rapport_events.store import ConcurrencyError
 
-from loyalty.application.commands import EarnPoints
-from loyalty.application.ports import (
-    EventStreams,
-    PointsBalance,
-    PointsBalances,
-    StreamTransaction,
-)
+from loyalty.application.commands import EarnPoints, earn_for_purchase, earn_for_visit
+from loyalty.application.ports import LoyaltyUnitOfWork, PointsBalance
 from loyalty.domain.account import PointsAccount, stream_id_for
 
 log = logging.getLogger(__name__)
@@ -24,27 +21,62 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3
 
 T = TypeVar("T")
-U = TypeVar("U", bound=StreamTransaction)
 
 
-async def load_account(streams: EventStreams, member_id: str) -> PointsAccount:
-    stored = await streams.load_stream(stream_id_for(member_id))
+class LoyaltyHandlers:
+    """Earning points, on a command or on the events of service orders."""
+
+    def __init__(
+        self,
+        unit_of_work: Callable[[], LoyaltyUnitOfWork],
+        clock: Clock,
+        *,
+        attempts: int = MAX_ATTEMPTS,
+    ) -> None:
+        self._unit_of_work = unit_of_work
+        # Earnings are dated by the purchase or visit they reward; the clock stamps envelopes
+        # through the unit of work. Kept so every service's handlers are built alike.
+        self._clock = clock
+        self._attempts = attempts
+
+    async def earn_points(self, command: EarnPoints) -> list[EventEnvelope]:
+        """Earn points in a unit of work of their own, retried on fresh history after losing
+        a race with another writer of the account."""
+
+        async def attempt() -> list[EventEnvelope]:
+            async with self._unit_of_work() as uow:
+                return await earn_within(uow, command)
+
+        return await retry_on_conflict(attempt, attempts=self._attempts)
+
+    # The consumer opened ``uow`` around its inbox row: a concurrent append surfaces as
+    # ConcurrencyError, and the consumer rolls back and processes the record again.
+
+    async def on_purchase_recorded(
+        self, event: PurchaseRecorded, envelope: EventEnvelope, uow: LoyaltyUnitOfWork
+    ) -> None:
+        await earn_within(uow, earn_for_purchase(event), caused_by=envelope)
+
+    async def on_visit_completed(
+        self, event: VisitCompleted, envelope: EventEnvelope, uow: LoyaltyUnitOfWork
+    ) -> None:
+        await earn_within(uow, earn_for_visit(event), caused_by=envelope)
+
+
+async def load_account(uow: LoyaltyUnitOfWork, member_id: str) -> PointsAccount:
+    stored = await uow.load_stream(stream_id_for(member_id))
     return PointsAccount.replay(member_id, (registry.decode(item.envelope) for item in stored))
 
 
-async def earn_points(
-    command: EarnPoints,
-    streams: EventStreams,
-    balances: PointsBalances,
-    *,
-    caused_by: EventEnvelope | None = None,
+async def earn_within(
+    uow: LoyaltyUnitOfWork, command: EarnPoints, *, caused_by: EventEnvelope | None = None
 ) -> list[EventEnvelope]:
-    """Earn points inside the caller's transaction; returns the envelopes appended.
+    """Earn points inside an open unit of work; returns the envelopes appended.
 
     Raises :class:`~rapport_events.store.ConcurrencyError` when another writer appended to
-    the account meanwhile: the caller retries with a fresh transaction.
+    the account meanwhile: the caller retries with a fresh unit of work.
     """
-    account = await load_account(streams, command.member_id)
+    account = await load_account(uow, command.member_id)
     events = account.earn(
         brand_id=command.brand_id,
         amount=command.amount,
@@ -54,15 +86,11 @@ async def earn_points(
     )
     if not events:
         return []
-    envelopes = await streams.append_to_stream(
-        account.stream_id,
-        account.version,
-        events,
-        brand_id=command.brand_id,
-        caused_by=caused_by,
+    envelopes = await uow.append_to_stream(
+        account.stream_id, account.version, events, brand_id=command.brand_id, caused_by=caused_by
     )
     account.apply_all(events)
-    await balances.save(PointsBalance.of(account))
+    await uow.balances.save(PointsBalance.of(account))
     return envelopes
 
 
@@ -71,7 +99,7 @@ async def retry_on_conflict(
 ) -> T:
     """Run ``attempt`` again while it loses an optimistic-concurrency race.
 
-    Each attempt must open its own transaction: the decision is only valid against the
+    Each attempt must open its own unit of work: the decision is only valid against the
     history it read, so a retry has to read again.
     """
     if attempts < 1:
@@ -85,19 +113,3 @@ async def retry_on_conflict(
                 raise
             log.info("concurrent append (attempt %d of %d): %s", number, attempts, exc)
             number += 1
-
-
-async def earn_points_in_own_transaction(
-    command: EarnPoints,
-    *,
-    begin: Callable[[], U],
-    balances_in: Callable[[U], PointsBalances],
-    attempts: int = MAX_ATTEMPTS,
-) -> list[EventEnvelope]:
-    """Earn points outside a consumer: a fresh unit of work per attempt."""
-
-    async def attempt() -> list[EventEnvelope]:
-        async with begin() as uow:
-            return await earn_points(command, uow, balances_in(uow))
-
-    return await retry_on_conflict(attempt, attempts=attempts)

@@ -2,51 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
-from rapport_events.envelope import DomainEvent, EventEnvelope
-from rapport_events.store import StoredEvent
+from rapport_events.uow import UnitOfWorkPort
 
 from loyalty.domain.account import PointsAccount
-
-
-class EventStreams(Protocol):
-    """Aggregate streams inside one transaction (the unit of work provides them)."""
-
-    async def load_stream(self, stream_id: str, after_version: int = 0) -> list[StoredEvent]: ...
-
-    async def append_to_stream(
-        self,
-        stream_id: str,
-        expected_version: int,
-        events: Sequence[DomainEvent],
-        *,
-        brand_id: str,
-        caused_by: EventEnvelope | None = None,
-    ) -> list[EventEnvelope]: ...
-
-
-class StreamTransaction(EventStreams, Protocol):
-    """A unit of work that can be opened afresh for each attempt of a command."""
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None: ...
-
-
-class StreamReader(Protocol):
-    """Read-only access to stored streams, outside any command."""
-
-    async def load(self, stream_id: str, after_version: int = 0) -> list[StoredEvent]: ...
 
 
 @dataclass(frozen=True)
@@ -82,3 +44,9 @@ class PointsBalances(Protocol):
         ...
 
     async def get(self, member_id: str) -> PointsBalance | None: ...
+
+
+class LoyaltyUnitOfWork(UnitOfWorkPort, Protocol):
+    """One transaction over the account streams and the balances projection."""
+
+    balances: PointsBalances

@@ -16,7 +16,7 @@ from typing import Literal
 from rapport_events.contracts.loyalty import PointsEarned
 from rapport_events.envelope import DomainEvent
 
-from loyalty.domain.errors import AccountMismatch, LoyaltyError
+from loyalty.domain.errors import AccountMismatch, MissingSource
 from loyalty.domain.points import points_for
 from loyalty.domain.tiers import Tier, tier_for
 
@@ -75,7 +75,7 @@ class PointsAccount:
     ) -> list[DomainEvent]:
         """The events that paying ``amount`` yuan produces; none if it earns nothing."""
         if not source_id:
-            raise LoyaltyError("source_id must not be empty")
+            raise MissingSource()
         if self.brand_id is not None and brand_id != self.brand_id:
             raise AccountMismatch(
                 f"brand_id {brand_id!r} does not match the brand {self.brand_id!r} "

@@ -1,4 +1,5 @@
-"""PostgreSQL adapters, the local channel and the service's own migrations."""
+"""Adapters of the notifier (PostgreSQL, their in-memory twins, the local channel) and its
+migrations."""
 
 from pathlib import Path
 

@@ -2,7 +2,7 @@
 
 It stands in for SMS, WeChat, app push and the staff task list, so the whole journey can run
 and be inspected (``GET /v1/deliveries``) without a gateway. Its record is written in the
-caller's transaction, together with the result event.
+caller's unit of work, together with the result event.
 """
 
 from __future__ import annotations

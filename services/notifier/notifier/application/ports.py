@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from rapport_events.clock import Clock
-from rapport_events.envelope import DomainEvent, EventEnvelope
+from rapport_events.uow import UnitOfWorkPort
 
 from notifier.domain.deliveries import Delivery, DeliveryStatus, Message
 from notifier.domain.templates import ChannelName, Template
+
+DeliveryKey = tuple[datetime, str]
+"""Where a delivery stands in the newest-first listing: ``(created_at, delivery_id)``."""
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class ChannelReceipt:
 
 class Channel(Protocol):
     async def send(self, message: Message) -> ChannelReceipt:
-        """Hand ``message`` over, recording it in the current transaction.
+        """Hand ``message`` over, recording it in the current unit of work.
 
         Raise :class:`~notifier.domain.errors.DeliveryRefused` when the channel will not take
         it; the handler then records the failure.
@@ -31,18 +32,60 @@ class Channel(Protocol):
         ...
 
 
+class TouchpointAlreadyRecorded(Exception):
+    """A second record for one touchpoint; the unit of work that tried must roll back."""
+
+    def __init__(self, touchpoint_id: str) -> None:
+        super().__init__(f"touchpoint {touchpoint_id} already has a delivery")
+        self.touchpoint_id = touchpoint_id
+
+
+@dataclass(frozen=True)
+class DeliveryFilter:
+    """Which deliveries a listing shows: those of the brand matching every given field."""
+
+    brand_id: str
+    member_id: str | None = None
+    template: str | None = None
+    status: DeliveryStatus | None = None
+    channel: ChannelName | None = None
+    recipient_id: str | None = None
+
+
 class DeliveryLog(Protocol):
-    """The deliveries table, as the handler sees it: one row per touchpoint."""
+    """The deliveries table: one row per touchpoint, sent or refused."""
+
+    async def hold_member(self, brand_id: str, member_id: str) -> None:
+        """Make any other unit of work holding the same member wait until this one ends.
+
+        Deliveries about one member are decided one at a time, so a touchpoint two consumers
+        race for is sent once and the marketing cap counts every push.
+        """
+        ...
 
     async def exists(self, touchpoint_id: str) -> bool: ...
 
     async def marketing_sent_since(
         self, brand_id: str, member_id: str, since: datetime
     ) -> list[datetime]:
-        """When each marketing message delivered to the member after ``since`` was sent."""
+        """When each marketing message (not task) delivered to the member after ``since``
+        was sent."""
         ...
 
-    async def record(self, delivery: Delivery) -> None: ...
+    async def record(self, delivery: Delivery) -> None:
+        """Store ``delivery``; it reads back without the touchpoint's variables (the text is
+        kept) and with the channel the message went out on as the touchpoint's.
+
+        Raises :class:`TouchpointAlreadyRecorded` when its touchpoint has a record already.
+        """
+        ...
+
+    async def page(
+        self, where: DeliveryFilter, after: DeliveryKey | None, count: int
+    ) -> list[Delivery]:
+        """Up to ``count`` deliveries matching ``where``, newest first (ties by id, descending),
+        from the first one after ``after``."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -55,44 +98,20 @@ class StoredTemplate:
 class TemplateStore(Protocol):
     """The templates a brand has saved over the defaults."""
 
-    async def for_brand(self, brand_id: str) -> dict[str, StoredTemplate]: ...
-
     async def get(self, brand_id: str, key: str) -> StoredTemplate | None: ...
 
-    async def save(self, brand_id: str, stored: StoredTemplate) -> None: ...
+    async def save(self, brand_id: str, stored: StoredTemplate) -> None:
+        """Store the brand's version of ``stored.template.key``, replacing any earlier one."""
+        ...
 
-
-@dataclass(frozen=True)
-class DeliveryQuery:
-    brand_id: str
-    member_id: str | None = None
-    template: str | None = None
-    status: DeliveryStatus | None = None
-    channel: ChannelName | None = None
-    recipient_id: str | None = None
-    limit: int = 50
-
-
-class DeliveryReader(Protocol):
-    async def search(self, query: DeliveryQuery) -> Sequence[Delivery]:
-        """Deliveries matching every given filter, newest first."""
+    async def page(self, brand_id: str, after_key: str | None, count: int) -> list[StoredTemplate]:
+        """Up to ``count`` of the brand's templates by key (compared as code points), from
+        the first key after ``after_key``."""
         ...
 
 
-class Transaction(Protocol):
-    """The part of the unit of work the handler uses (a consumer's transaction)."""
-
-    @property
-    def clock(self) -> Clock: ...
-
-    def emit(
-        self, event: DomainEvent, *, brand_id: str, caused_by: EventEnvelope | None = None
-    ) -> EventEnvelope: ...
-
-
-@dataclass(frozen=True)
-class DeliveryPorts:
-    """The adapters bound to one transaction."""
+class NotifierUnitOfWork(UnitOfWorkPort, Protocol):
+    """One transaction over deliveries, templates, the channel's record and the outbox."""
 
     deliveries: DeliveryLog
     templates: TemplateStore

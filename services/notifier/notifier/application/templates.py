@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from notifier.application.ports import StoredTemplate, TemplateStore
-from notifier.domain.templates import DEFAULT_TEMPLATES, ChannelName, Template
+from notifier.domain.templates import DEFAULT_TEMPLATES, Template
 
 TemplateSource = Literal["default", "brand"]
 
@@ -31,27 +31,19 @@ async def effective_template(store: TemplateStore, brand_id: str, key: str) -> T
     return DEFAULT_TEMPLATES.get(key)
 
 
-async def effective_templates(store: TemplateStore, brand_id: str) -> list[EffectiveTemplate]:
-    """Every template the brand can use, by key."""
-    merged = {key: EffectiveTemplate(t, "default") for key, t in DEFAULT_TEMPLATES.items()}
-    for key, stored in (await store.for_brand(brand_id)).items():
-        merged[key] = EffectiveTemplate.of(stored)
-    return [merged[key] for key in sorted(merged)]
+async def effective_templates(
+    store: TemplateStore, brand_id: str, after_key: str | None, count: int
+) -> list[EffectiveTemplate]:
+    """Up to ``count`` of the templates the brand can use, by key, after ``after_key``.
 
-
-async def save_template(
-    store: TemplateStore,
-    brand_id: str,
-    *,
-    key: str,
-    channel: ChannelName,
-    body: str,
-    by: str,
-    now: datetime,
-) -> EffectiveTemplate:
-    """Validate and store a brand's template; raises ``InvalidTemplate`` naming the field."""
-    template = Template(key=key, channel=channel, body=body)
-    template.check_savable()
-    stored = StoredTemplate(template=template, updated_at=now, updated_by=by)
-    await store.save(brand_id, stored)
-    return EffectiveTemplate.of(stored)
+    The first ``count`` keys of the merged list are among the first ``count`` of the brand's
+    own and the defaults', so reading that many of the brand's is enough.
+    """
+    merged = {
+        key: EffectiveTemplate(template, "default")
+        for key, template in DEFAULT_TEMPLATES.items()
+        if after_key is None or key > after_key
+    }
+    for stored in await store.page(brand_id, after_key, count):
+        merged[stored.template.key] = EffectiveTemplate.of(stored)
+    return [merged[key] for key in sorted(merged)[:count]]

@@ -1,24 +1,32 @@
-"""Domain errors of the notifier.
+"""Why the notifier's rules refuse something.
 
-Two families: :class:`InvalidTemplate` refuses a template HQ tries to save (an HTTP 422
-naming the field); :class:`DeliveryRefused` is why a touchpoint was not sent, and its
-message becomes the ``reason`` of the failed delivery.
+They are refusals (:class:`~rapport_platform.refusals.Refusal`); the HTTP answer each gets is
+decided in ``entrypoints/errors.py``. Two families: :class:`InvalidTemplate` refuses a template
+HQ tries to save, naming the field; :class:`DeliveryRefused` is why a touchpoint was not sent,
+and its message becomes the ``reason`` of the failed delivery (it never reaches HTTP).
 """
 
 from __future__ import annotations
 
-
-class InvalidTemplate(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+from rapport_platform.refusals import InvalidInput, Refusal
 
 
-class DeliveryRefused(Exception):
+class NotifierError(Refusal):
+    """Something the notifier's rules do not accept; the message says what and why."""
+
+
+class InvalidTemplate(InvalidInput, NotifierError):
+    """A template that may not be saved; ``field`` is ``key``, ``channel`` or ``body``."""
+
+
+class NotPermitted(NotifierError):
+    """The caller's role may never do this, whatever it is done to."""
+
+
+class DeliveryRefused(NotifierError):
     @property
     def reason(self) -> str:
-        return str(self)
+        return self.message
 
 
 class UnknownTemplate(DeliveryRefused):

@@ -47,39 +47,42 @@ def parse_body(body: str) -> list[Segment]:
     literal: list[str] = []
     i = 0
     while i < len(body):
-        char = body[i]
-        if char == "{" and body.startswith("{{", i):
-            literal.append("{")
+        if body.startswith(("{{", "}}"), i):
+            literal.append(body[i])
             i += 2
-        elif char == "}" and body.startswith("}}", i):
-            literal.append("}")
-            i += 2
-        elif char == "{":
-            end = body.find("}", i + 1)
-            if end < 0 or "{" in body[i + 1 : end]:
-                raise InvalidTemplate("body", f"'{{' at position {i} is never closed")
-            name = body[i + 1 : end]
-            if not _NAME.fullmatch(name):
-                raise InvalidTemplate(
-                    "body",
-                    f"placeholder {{{name}}} at position {i} must be a name of letters, "
-                    "digits and underscores (write {{ for a literal brace)",
-                )
-            if literal:
-                segments.append(TextSegment("".join(literal)))
-                literal = []
+        elif body[i] == "{":
+            name, i = _placeholder_at(body, i)
+            segments.extend(_text_of(literal))
+            literal = []
             segments.append(Placeholder(name))
-            i = end + 1
-        elif char == "}":
+        elif body[i] == "}":
             raise InvalidTemplate(
                 "body", f"'}}' at position {i} closes nothing (write }}}} for a literal brace)"
             )
         else:
-            literal.append(char)
+            literal.append(body[i])
             i += 1
-    if literal:
-        segments.append(TextSegment("".join(literal)))
+    segments.extend(_text_of(literal))
     return segments
+
+
+def _placeholder_at(body: str, start: int) -> tuple[str, int]:
+    """The name of the placeholder opened at ``start``, and the position after it."""
+    end = body.find("}", start + 1)
+    if end < 0 or "{" in body[start + 1 : end]:
+        raise InvalidTemplate("body", f"'{{' at position {start} is never closed")
+    name = body[start + 1 : end]
+    if not _NAME.fullmatch(name):
+        raise InvalidTemplate(
+            "body",
+            f"placeholder {{{name}}} at position {start} must be a name of letters, "
+            "digits and underscores (write {{ for a literal brace)",
+        )
+    return name, end + 1
+
+
+def _text_of(literal: list[str]) -> list[Segment]:
+    return [TextSegment("".join(literal))] if literal else []
 
 
 def text_length(text: str) -> int:

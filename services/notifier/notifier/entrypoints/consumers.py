@@ -1,7 +1,8 @@
 """Touchpoints requested by journey become deliveries.
 
-The handler runs inside the consumer's transaction, after the inbox has filtered
-redeliveries of the same event; the adapters it uses share that transaction.
+The handler runs inside the consumer's unit of work, after its inbox has filtered
+redeliveries of the same event; the repositories and the channel it uses share that
+transaction. A touchpoint of another brand than its envelope's is dead-lettered.
 """
 
 from __future__ import annotations
@@ -9,28 +10,14 @@ from __future__ import annotations
 from rapport_events.consumer import Subscription
 from rapport_events.contracts.journey import TouchpointRequested
 from rapport_events.topics import JOURNEY_TOUCHPOINTS
-from rapport_events.uow import UnitOfWork
-from rapport_platform.service import Runtime
 
-from notifier.adapters.local_channel import LocalChannel
-from notifier.adapters.postgres import PostgresDeliveries, PostgresTemplates
-from notifier.application.handlers import DeliverTouchpoint
-from notifier.application.ports import DeliveryPorts
+from notifier.application.handlers import NotifierHandlers
 
 
-def local_ports(uow: UnitOfWork) -> DeliveryPorts:
-    deliveries = PostgresDeliveries(uow.connection)
-    return DeliveryPorts(
-        deliveries=deliveries,
-        templates=PostgresTemplates(uow.connection),
-        channel=LocalChannel(deliveries),
-    )
-
-
-def subscriptions(runtime: Runtime) -> list[Subscription]:
+def subscriptions(handlers: NotifierHandlers) -> list[Subscription]:
     return [
         Subscription(
             topic=JOURNEY_TOUCHPOINTS,
-            handlers={TouchpointRequested: DeliverTouchpoint[UnitOfWork](local_ports)},
+            handlers={TouchpointRequested: handlers.on_touchpoint_requested},
         )
     ]

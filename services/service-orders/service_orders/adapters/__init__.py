@@ -1,4 +1,4 @@
-"""PostgreSQL adapters and the service's own migrations."""
+"""Adapters of the service-orders ports (PostgreSQL, in memory) and the service's migrations."""
 
 from pathlib import Path
 

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import TracebackType
-from typing import Self, TypeVar
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
-from rapport_events.envelope import DomainEvent, EventEnvelope
-from rapport_events.uow import UnitOfWork
+from rapport_events.uow import Connection, UnitOfWork
 
 from service_orders.application.ports import (
     AppointmentFilter,
+    ByTime,
     IdempotencyRecord,
     PurchaseFilter,
 )
@@ -24,9 +21,7 @@ from service_orders.domain.appointment import (
 )
 from service_orders.domain.purchase import Purchase
 
-Executor = asyncpg.Connection | PoolConnectionProxy | asyncpg.Pool
 Row = asyncpg.Record
-T = TypeVar("T")
 
 _APPOINTMENT_COLUMNS = """
     appointment_id, brand_id, store_id, member_id, service_code, scheduled_at, status,
@@ -38,63 +33,77 @@ _PURCHASE_COLUMNS = """
 """
 
 
-def _where(brand_id: str, filters: Sequence[tuple[str, object | None]]) -> tuple[str, list[object]]:
-    """A ``WHERE`` clause on the brand and each filter that is set, with its arguments.
+def _page_query(
+    table: str,
+    columns: str,
+    position: tuple[str, str],
+    query: tuple[str, Sequence[tuple[str, object | None]]],
+    after: ByTime | None,
+    limit: int,
+) -> tuple[str, list[object]]:
+    """A page of ``table``: the brand's rows matching each filter that is set, by descending
+    ``position`` (time column, id column), strictly after ``after``, at most ``limit``.
 
     Only the given filters appear in the SQL so that the planner can use the matching index.
     """
+    brand_id, filters = query
     clauses = ["brand_id = $1"]
     arguments: list[object] = [brand_id]
     for column, value in filters:
         if value is not None:
             arguments.append(value)
             clauses.append(f"{column} = ${len(arguments)}")
-    return " AND ".join(clauses), arguments
+    time_column, id_column = position
+    if after is not None:
+        arguments.extend(after)
+        clauses.append(f"({time_column}, {id_column}) < (${len(arguments) - 1}, ${len(arguments)})")
+    arguments.append(limit)
+    sql = (
+        f"SELECT {columns} FROM {table} WHERE {' AND '.join(clauses)}"
+        f" ORDER BY {time_column} DESC, {id_column} DESC LIMIT ${len(arguments)}"
+    )
+    return sql, arguments
 
 
 class PostgresAppointments:
-    """Bound to the unit of work's connection for writes, or to the pool for reads."""
-
-    def __init__(self, executor: Executor) -> None:
-        self._executor = executor
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
 
     async def get(self, brand_id: str, appointment_id: str) -> Appointment | None:
-        row = await self._executor.fetchrow(
-            f"SELECT {_APPOINTMENT_COLUMNS} FROM appointments"
-            " WHERE brand_id = $1 AND appointment_id = $2",
-            brand_id,
-            appointment_id,
-        )
-        return None if row is None else _appointment(row)
+        return await self._one(brand_id, appointment_id, lock="")
 
     async def get_for_update(self, brand_id: str, appointment_id: str) -> Appointment | None:
-        row = await self._executor.fetchrow(
+        return await self._one(brand_id, appointment_id, lock=" FOR UPDATE")
+
+    async def _one(self, brand_id: str, appointment_id: str, *, lock: str) -> Appointment | None:
+        row = await self._connection.fetchrow(
             f"SELECT {_APPOINTMENT_COLUMNS} FROM appointments"
-            " WHERE brand_id = $1 AND appointment_id = $2 FOR UPDATE",
+            f" WHERE brand_id = $1 AND appointment_id = $2{lock}",
             brand_id,
             appointment_id,
         )
         return None if row is None else _appointment(row)
 
-    async def search(self, query: AppointmentFilter) -> list[Appointment]:
-        where, arguments = _where(
-            query.brand_id,
-            [
-                ("member_id", query.member_id),
-                ("store_id", query.store_id),
-                ("status", query.status.value if query.status else None),
-            ],
+    async def search(
+        self, query: AppointmentFilter, after: ByTime | None, limit: int
+    ) -> list[Appointment]:
+        filters = [
+            ("member_id", query.member_id),
+            ("store_id", query.store_id),
+            ("status", query.status.value if query.status else None),
+        ]
+        sql, arguments = _page_query(
+            "appointments",
+            _APPOINTMENT_COLUMNS,
+            ("scheduled_at", "appointment_id"),
+            (query.brand_id, filters),
+            after,
+            limit,
         )
-        arguments.append(query.limit)
-        rows = await self._executor.fetch(
-            f"SELECT {_APPOINTMENT_COLUMNS} FROM appointments WHERE {where}"
-            f" ORDER BY scheduled_at DESC, appointment_id LIMIT ${len(arguments)}",
-            *arguments,
-        )
-        return [_appointment(row) for row in rows]
+        return [_appointment(row) for row in await self._connection.fetch(sql, *arguments)]
 
     async def add(self, appointment: Appointment) -> None:
-        await self._executor.execute(
+        await self._connection.execute(
             f"INSERT INTO appointments ({_APPOINTMENT_COLUMNS})"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
             *_appointment_values(appointment),
@@ -103,7 +112,7 @@ class PostgresAppointments:
     async def update(self, appointment: Appointment) -> None:
         """Store the outcome of an appointment; what was booked never changes."""
         visit, cancellation = appointment.visit, appointment.cancellation
-        status = await self._executor.execute(
+        status = await self._connection.execute(
             """
             UPDATE appointments
                SET status = $3, visit_id = $4, amount = $5, served_by = $6, completed_at = $7,
@@ -175,31 +184,32 @@ def _appointment(row: Row) -> Appointment:
 
 
 class PostgresPurchases:
-    def __init__(self, executor: Executor) -> None:
-        self._executor = executor
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
 
     async def get(self, brand_id: str, purchase_id: str) -> Purchase | None:
-        row = await self._executor.fetchrow(
+        row = await self._connection.fetchrow(
             f"SELECT {_PURCHASE_COLUMNS} FROM purchases WHERE brand_id = $1 AND purchase_id = $2",
             brand_id,
             purchase_id,
         )
         return None if row is None else _purchase(row)
 
-    async def search(self, query: PurchaseFilter) -> list[Purchase]:
-        where, arguments = _where(
-            query.brand_id, [("member_id", query.member_id), ("store_id", query.store_id)]
+    async def search(
+        self, query: PurchaseFilter, after: ByTime | None, limit: int
+    ) -> list[Purchase]:
+        sql, arguments = _page_query(
+            "purchases",
+            _PURCHASE_COLUMNS,
+            ("purchased_at", "purchase_id"),
+            (query.brand_id, [("member_id", query.member_id), ("store_id", query.store_id)]),
+            after,
+            limit,
         )
-        arguments.append(query.limit)
-        rows = await self._executor.fetch(
-            f"SELECT {_PURCHASE_COLUMNS} FROM purchases WHERE {where}"
-            f" ORDER BY purchased_at DESC, purchase_id LIMIT ${len(arguments)}",
-            *arguments,
-        )
-        return [_purchase(row) for row in rows]
+        return [_purchase(row) for row in await self._connection.fetch(sql, *arguments)]
 
     async def add(self, purchase: Purchase) -> None:
-        await self._executor.execute(
+        await self._connection.execute(
             f"INSERT INTO purchases ({_PURCHASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             purchase.purchase_id,
             purchase.brand_id,
@@ -226,13 +236,13 @@ def _purchase(row: Row) -> Purchase:
 
 
 class PostgresIdempotencyKeys:
-    def __init__(self, executor: Executor) -> None:
-        self._executor = executor
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
 
     async def claim(self, record: IdempotencyRecord) -> IdempotencyRecord | None:
         # ON CONFLICT waits for a concurrent uncommitted claim of the same key; the SELECT
         # below, a new statement, then sees the winner's row.
-        inserted = await self._executor.fetchval(
+        inserted = await self._connection.fetchval(
             """
             INSERT INTO idempotency_keys (brand_id, idempotency_key, operation, fingerprint,
                                           resource_id, created_at)
@@ -249,7 +259,7 @@ class PostgresIdempotencyKeys:
         )
         if inserted:
             return None
-        row = await self._executor.fetchrow(
+        row = await self._connection.fetchrow(
             """
             SELECT operation, fingerprint, resource_id, created_at
               FROM idempotency_keys
@@ -270,53 +280,14 @@ class PostgresIdempotencyKeys:
         )
 
 
-class PostgresServiceOrdersUnitOfWork:
-    """The platform's unit of work with this service's repositories on its connection."""
+class PostgresServiceOrdersUnitOfWork(UnitOfWork):
+    """One transaction over the service-orders tables and the outbox."""
 
-    def __init__(self, inner: UnitOfWork) -> None:
-        self._inner = inner
-        self._appointments: PostgresAppointments | None = None
-        self._purchases: PostgresPurchases | None = None
-        self._idempotency_keys: PostgresIdempotencyKeys | None = None
+    appointments: PostgresAppointments
+    purchases: PostgresPurchases
+    idempotency_keys: PostgresIdempotencyKeys
 
-    @property
-    def appointments(self) -> PostgresAppointments:
-        return _opened(self._appointments)
-
-    @property
-    def purchases(self) -> PostgresPurchases:
-        return _opened(self._purchases)
-
-    @property
-    def idempotency_keys(self) -> PostgresIdempotencyKeys:
-        return _opened(self._idempotency_keys)
-
-    def emit(
-        self, event: DomainEvent, *, brand_id: str, caused_by: EventEnvelope | None = None
-    ) -> EventEnvelope:
-        return self._inner.emit(event, brand_id=brand_id, caused_by=caused_by)
-
-    async def __aenter__(self) -> Self:
-        await self._inner.__aenter__()
-        connection = self._inner.connection
-        self._appointments = PostgresAppointments(connection)
-        self._purchases = PostgresPurchases(connection)
-        self._idempotency_keys = PostgresIdempotencyKeys(connection)
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._appointments = None
-        self._purchases = None
-        self._idempotency_keys = None
-        await self._inner.__aexit__(exc_type, exc, traceback)
-
-
-def _opened(repository: T | None) -> T:
-    if repository is None:
-        raise RuntimeError("the unit of work is not open: use `async with uow:`")
-    return repository
+    def _bind(self, connection: Connection) -> None:
+        self.appointments = PostgresAppointments(connection)
+        self.purchases = PostgresPurchases(connection)
+        self.idempotency_keys = PostgresIdempotencyKeys(connection)

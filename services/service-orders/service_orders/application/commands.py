@@ -6,23 +6,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from service_orders.application.errors import OutsideStore
+from rapport_platform.auth import Role
 
 
 @dataclass(frozen=True)
 class Actor:
     """Who acts: ``brand_id`` scopes every read and write; ``store_scope`` is set for
-    store-bound staff, who may only touch their own store's appointments and purchases."""
+    store-bound staff, who may only touch their own store's appointments and purchases
+    (the rules are in :mod:`service_orders.application.access`)."""
 
     subject: str
     brand_id: str
     store_scope: str | None = None
-
-    def ensure_store(self, store_id: str, what: str) -> None:
-        if self.store_scope is not None and self.store_scope != store_id:
-            raise OutsideStore(
-                f"{what} belongs to store {store_id}; you may only act for store {self.store_scope}"
-            )
+    role: Role = Role.HQ
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,18 @@
-"""Command handlers: each runs in one unit of work and emits the events of its change."""
+"""Command handlers: each runs in one unit of work and emits the events of its change.
+
+Every command may carry an ``Idempotency-Key``; :func:`idempotency.once` claims it and
+either runs the command or replays what its first request produced, so each handler states
+only what identifies its request and what it does.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from rapport_events.clock import Clock
 
-from service_orders.application import idempotency
+from service_orders.application import access
 from service_orders.application.commands import (
     Actor,
     BookAppointment,
@@ -16,58 +20,45 @@ from service_orders.application.commands import (
     CompleteAppointment,
     RecordPurchase,
 )
-from service_orders.application.ports import Appointments, Purchases, ServiceOrdersUnitOfWork
+from service_orders.application.idempotency import Outcome, Request, once
+from service_orders.application.ports import ServiceOrdersUnitOfWork
 from service_orders.domain import ids
 from service_orders.domain.appointment import Appointment
-from service_orders.domain.errors import AppointmentNotFound, PurchaseNotFound
 from service_orders.domain.purchase import Purchase
 
+__all__ = ["Outcome", "ServiceOrdersHandlers"]
+
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Outcome(Generic[T]):
-    """The resource a command produced; ``replayed`` when an earlier request with the same
-    ``Idempotency-Key`` produced it and this one changed nothing."""
-
-    value: T
-    replayed: bool = False
 
 
 class ServiceOrdersHandlers:
     def __init__(
         self,
-        begin: Callable[[], ServiceOrdersUnitOfWork],
+        unit_of_work: Callable[[], ServiceOrdersUnitOfWork],
         clock: Clock,
         new_id: ids.IdFactory = ids.new_id,
     ) -> None:
-        self._begin = begin
+        self._unit_of_work = unit_of_work
         self._clock = clock
         self._new_id = new_id
 
     async def book_appointment(self, command: BookAppointment) -> Outcome[Appointment]:
         actor = command.actor
-        actor.ensure_store(command.store_id, "the appointment")
-        appointment_id = self._new_id(ids.APPOINTMENT)
-        async with self._begin() as uow:
-            replay = await idempotency.claim(
-                uow.idempotency_keys,
-                actor=actor,
-                key=command.idempotency_key,
-                operation="book_appointment",
-                request={
-                    "member_id": command.member_id,
-                    "store_id": command.store_id,
-                    "service_code": command.service_code,
-                    "scheduled_at": command.scheduled_at,
-                },
-                resource_id=appointment_id,
-                clock=self._clock,
-            )
-            if replay is not None:
-                return Outcome(await _appointment(uow.appointments, actor, replay), True)
+        access.ensure_store(actor, command.store_id)
+        request = Request(
+            "book_appointment",
+            self._new_id(ids.APPOINTMENT),
+            {
+                "member_id": command.member_id,
+                "store_id": command.store_id,
+                "service_code": command.service_code,
+                "scheduled_at": command.scheduled_at,
+            },
+        )
+
+        async def book(uow: ServiceOrdersUnitOfWork) -> Appointment:
             appointment, booked = Appointment.book(
-                appointment_id=appointment_id,
+                appointment_id=request.resource_id,
                 brand_id=actor.brand_id,
                 store_id=command.store_id,
                 member_id=command.member_id,
@@ -78,84 +69,71 @@ class ServiceOrdersHandlers:
             )
             await uow.appointments.add(appointment)
             uow.emit(booked, brand_id=actor.brand_id)
-            return Outcome(appointment)
+            return appointment
+
+        return await self._once(actor, command.idempotency_key, request, book, _appointment)
 
     async def complete_appointment(self, command: CompleteAppointment) -> Outcome[Appointment]:
         actor = command.actor
-        async with self._begin() as uow:
-            replay = await idempotency.claim(
-                uow.idempotency_keys,
-                actor=actor,
-                key=command.idempotency_key,
-                operation="complete_appointment",
-                request={
-                    "appointment_id": command.appointment_id,
-                    "amount": command.amount,
-                    "served_by": command.served_by,
-                },
-                resource_id=command.appointment_id,
-                clock=self._clock,
-            )
-            if replay is not None:
-                return Outcome(await _appointment(uow.appointments, actor, replay), True)
-            current = await _appointment(
-                uow.appointments, actor, command.appointment_id, for_update=True
-            )
+        served_by = access.default_server(actor, command.served_by)
+        request = Request(
+            "complete_appointment",
+            command.appointment_id,
+            {
+                "appointment_id": command.appointment_id,
+                "amount": command.amount,
+                "served_by": served_by,
+            },
+        )
+
+        async def complete(uow: ServiceOrdersUnitOfWork) -> Appointment:
+            current = await _appointment_for_update(uow, actor, command.appointment_id)
             completed, visited = current.complete(
                 visit_id=self._new_id(ids.VISIT),
                 amount=command.amount,
-                served_by=command.served_by,
+                served_by=served_by,
                 now=self._clock.now(),
             )
             await uow.appointments.update(completed)
             uow.emit(visited, brand_id=actor.brand_id)
-            return Outcome(completed)
+            return completed
+
+        return await self._once(actor, command.idempotency_key, request, complete, _appointment)
 
     async def cancel_appointment(self, command: CancelAppointment) -> Outcome[Appointment]:
         """Cancel a booked appointment. No event announces it yet: the contracts have none."""
         actor = command.actor
-        async with self._begin() as uow:
-            replay = await idempotency.claim(
-                uow.idempotency_keys,
-                actor=actor,
-                key=command.idempotency_key,
-                operation="cancel_appointment",
-                request={"appointment_id": command.appointment_id},
-                resource_id=command.appointment_id,
-                clock=self._clock,
-            )
-            if replay is not None:
-                return Outcome(await _appointment(uow.appointments, actor, replay), True)
-            current = await _appointment(
-                uow.appointments, actor, command.appointment_id, for_update=True
-            )
+        request = Request(
+            "cancel_appointment",
+            command.appointment_id,
+            {"appointment_id": command.appointment_id},
+        )
+
+        async def cancel(uow: ServiceOrdersUnitOfWork) -> Appointment:
+            current = await _appointment_for_update(uow, actor, command.appointment_id)
             cancelled = current.cancel(cancelled_by=actor.subject, now=self._clock.now())
             await uow.appointments.update(cancelled)
-            return Outcome(cancelled)
+            return cancelled
+
+        return await self._once(actor, command.idempotency_key, request, cancel, _appointment)
 
     async def record_purchase(self, command: RecordPurchase) -> Outcome[Purchase]:
         actor = command.actor
-        actor.ensure_store(command.store_id, "the purchase")
-        purchase_id = self._new_id(ids.PURCHASE)
-        async with self._begin() as uow:
-            replay = await idempotency.claim(
-                uow.idempotency_keys,
-                actor=actor,
-                key=command.idempotency_key,
-                operation="record_purchase",
-                request={
-                    "member_id": command.member_id,
-                    "store_id": command.store_id,
-                    "amount": command.amount,
-                    "description": command.description,
-                },
-                resource_id=purchase_id,
-                clock=self._clock,
-            )
-            if replay is not None:
-                return Outcome(await _purchase(uow.purchases, actor, replay), True)
+        access.ensure_store(actor, command.store_id)
+        request = Request(
+            "record_purchase",
+            self._new_id(ids.PURCHASE),
+            {
+                "member_id": command.member_id,
+                "store_id": command.store_id,
+                "amount": command.amount,
+                "description": command.description,
+            },
+        )
+
+        async def record(uow: ServiceOrdersUnitOfWork) -> Purchase:
             purchase, recorded = Purchase.record(
-                purchase_id=purchase_id,
+                purchase_id=request.resource_id,
                 brand_id=actor.brand_id,
                 store_id=command.store_id,
                 member_id=command.member_id,
@@ -166,23 +144,45 @@ class ServiceOrdersHandlers:
             )
             await uow.purchases.add(purchase)
             uow.emit(recorded, brand_id=actor.brand_id)
-            return Outcome(purchase)
+            return purchase
+
+        return await self._once(actor, command.idempotency_key, request, record, _purchase)
+
+    async def _once(
+        self,
+        actor: Actor,
+        key: str | None,
+        request: Request,
+        change: Callable[[ServiceOrdersUnitOfWork], Awaitable[T]],
+        replay: Callable[[ServiceOrdersUnitOfWork, Actor, str], Awaitable[T]],
+    ) -> Outcome[T]:
+        """``change`` in a new unit of work, unless ``key`` says it already ran: then the
+        resource it produced, as it is now and within the actor's reach."""
+        async with self._unit_of_work() as uow:
+            return await once(
+                uow,
+                actor,
+                key,
+                request,
+                run=lambda: change(uow),
+                replay=lambda original: replay(uow, actor, original),
+            )
 
 
 async def _appointment(
-    appointments: Appointments, actor: Actor, appointment_id: str, *, for_update: bool = False
+    uow: ServiceOrdersUnitOfWork, actor: Actor, appointment_id: str
 ) -> Appointment:
-    load = appointments.get_for_update if for_update else appointments.get
-    appointment = await load(actor.brand_id, appointment_id)
-    if appointment is None:
-        raise AppointmentNotFound(appointment_id)
-    actor.ensure_store(appointment.store_id, f"appointment {appointment_id}")
-    return appointment
+    found = await uow.appointments.get(actor.brand_id, appointment_id)
+    return access.reachable_appointment(actor, appointment_id, found)
 
 
-async def _purchase(purchases: Purchases, actor: Actor, purchase_id: str) -> Purchase:
-    purchase = await purchases.get(actor.brand_id, purchase_id)
-    if purchase is None:
-        raise PurchaseNotFound(purchase_id)
-    actor.ensure_store(purchase.store_id, f"purchase {purchase_id}")
-    return purchase
+async def _appointment_for_update(
+    uow: ServiceOrdersUnitOfWork, actor: Actor, appointment_id: str
+) -> Appointment:
+    found = await uow.appointments.get_for_update(actor.brand_id, appointment_id)
+    return access.reachable_appointment(actor, appointment_id, found)
+
+
+async def _purchase(uow: ServiceOrdersUnitOfWork, actor: Actor, purchase_id: str) -> Purchase:
+    found = await uow.purchases.get(actor.brand_id, purchase_id)
+    return access.reachable_purchase(actor, purchase_id, found)

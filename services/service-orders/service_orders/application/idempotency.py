@@ -10,15 +10,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Generic, TypeVar
 
 from rapport_events.clock import Clock
 
 from service_orders.application.commands import Actor
 from service_orders.application.errors import IdempotencyKeyReused
-from service_orders.application.ports import IdempotencyKeys, IdempotencyRecord
+from service_orders.application.ports import (
+    IdempotencyKeys,
+    IdempotencyRecord,
+    ServiceOrdersUnitOfWork,
+)
+
+T = TypeVar("T")
 
 
 def fingerprint(operation: str, request: Mapping[str, object]) -> str:
@@ -43,15 +51,45 @@ def _canonical(value: object) -> object:
     return str(value)
 
 
-async def claim(
-    keys: IdempotencyKeys,
-    *,
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """The resource a command produced; ``replayed`` when an earlier request with the same
+    ``Idempotency-Key`` produced it and this one changed nothing."""
+
+    value: T
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a command asks, as its key remembers it: the operation, the resource it
+    produces or changes, and the inputs that make two requests the same one."""
+
+    operation: str
+    resource_id: str
+    inputs: Mapping[str, object]
+
+
+async def once(
+    uow: ServiceOrdersUnitOfWork,
     actor: Actor,
     key: str | None,
-    operation: str,
-    request: Mapping[str, object],
-    resource_id: str,
-    clock: Clock,
+    request: Request,
+    *,
+    run: Callable[[], Awaitable[T]],
+    replay: Callable[[str], Awaitable[T]],
+) -> Outcome[T]:
+    """Run the command, unless ``key`` was already used for it: then ``replay`` the
+    resource the first request produced. In ``uow``, so that the key is kept exactly when
+    the command's effects are."""
+    original = await claim(uow.idempotency_keys, actor, key, request, uow.clock)
+    if original is not None:
+        return Outcome(await replay(original), replayed=True)
+    return Outcome(await run())
+
+
+async def claim(
+    keys: IdempotencyKeys, actor: Actor, key: str | None, request: Request, clock: Clock
 ) -> str | None:
     """``None`` when the request must run (no key, or the key's first use); otherwise the id
     of the resource the original request produced, to be answered again."""
@@ -60,9 +98,9 @@ async def claim(
     record = IdempotencyRecord(
         brand_id=actor.brand_id,
         key=key,
-        operation=operation,
-        fingerprint=fingerprint(operation, request),
-        resource_id=resource_id,
+        operation=request.operation,
+        fingerprint=fingerprint(request.operation, request.inputs),
+        resource_id=request.resource_id,
         created_at=clock.now(),
     )
     existing = await keys.claim(record)

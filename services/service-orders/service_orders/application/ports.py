@@ -4,13 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
-from rapport_events.envelope import DomainEvent, EventEnvelope
+from rapport_events.uow import UnitOfWorkPort
 
 from service_orders.domain.appointment import Appointment, AppointmentStatus
 from service_orders.domain.purchase import Purchase
+
+ByTime = tuple[datetime, str]
+"""Where a page ends: the last item's (time, id). Lists run newest first, ties by id
+(descending too), so a page holds what sorts strictly before its cursor."""
+
+
+def appointment_position(appointment: Appointment) -> ByTime:
+    """Where an appointment sorts in a listing, and what its cursor holds."""
+    return appointment.scheduled_at, appointment.appointment_id
+
+
+def purchase_position(purchase: Purchase) -> ByTime:
+    return purchase.purchased_at, purchase.purchase_id
 
 
 @dataclass(frozen=True)
@@ -19,7 +31,6 @@ class AppointmentFilter:
     member_id: str | None = None
     store_id: str | None = None
     status: AppointmentStatus | None = None
-    limit: int = 50
 
 
 @dataclass(frozen=True)
@@ -27,41 +38,42 @@ class PurchaseFilter:
     brand_id: str
     member_id: str | None = None
     store_id: str | None = None
-    limit: int = 50
 
 
-class AppointmentReader(Protocol):
+class Appointments(Protocol):
     async def get(self, brand_id: str, appointment_id: str) -> Appointment | None:
         """The brand's appointment; another brand's is reported as missing."""
         ...
-
-    async def search(self, query: AppointmentFilter) -> list[Appointment]:
-        """Appointments matching every given filter, latest ``scheduled_at`` first."""
-        ...
-
-
-class Appointments(AppointmentReader, Protocol):
-    """Appointments inside the unit of work's transaction."""
 
     async def get_for_update(self, brand_id: str, appointment_id: str) -> Appointment | None:
         """Like :meth:`get`, and holds the appointment until the transaction ends so that
         two concurrent completions cannot both see it booked."""
         ...
 
+    async def search(
+        self, query: AppointmentFilter, after: ByTime | None, limit: int
+    ) -> list[Appointment]:
+        """At most ``limit`` appointments matching every given filter, latest
+        ``scheduled_at`` first (ties by id, descending), strictly after ``after``."""
+        ...
+
     async def add(self, appointment: Appointment) -> None: ...
 
-    async def update(self, appointment: Appointment) -> None: ...
-
-
-class PurchaseReader(Protocol):
-    async def get(self, brand_id: str, purchase_id: str) -> Purchase | None: ...
-
-    async def search(self, query: PurchaseFilter) -> list[Purchase]:
-        """Purchases matching every given filter, newest first."""
+    async def update(self, appointment: Appointment) -> None:
+        """Store the outcome of a stored appointment (:class:`LookupError` if it is not)."""
         ...
 
 
-class Purchases(PurchaseReader, Protocol):
+class Purchases(Protocol):
+    async def get(self, brand_id: str, purchase_id: str) -> Purchase | None: ...
+
+    async def search(
+        self, query: PurchaseFilter, after: ByTime | None, limit: int
+    ) -> list[Purchase]:
+        """At most ``limit`` purchases matching every given filter, newest first (ties by
+        id, descending), strictly after ``after``."""
+        ...
+
     async def add(self, purchase: Purchase) -> None: ...
 
 
@@ -87,7 +99,7 @@ class IdempotencyKeys(Protocol):
         ...
 
 
-class ServiceOrdersUnitOfWork(Protocol):
+class ServiceOrdersUnitOfWork(UnitOfWorkPort, Protocol):
     """One transaction: state changes, idempotency keys and emitted events commit together."""
 
     @property
@@ -98,18 +110,3 @@ class ServiceOrdersUnitOfWork(Protocol):
 
     @property
     def idempotency_keys(self) -> IdempotencyKeys: ...
-
-    def emit(
-        self, event: DomainEvent, *, brand_id: str, caused_by: EventEnvelope | None = None
-    ) -> EventEnvelope:
-        """Queue ``event`` for publication when the transaction commits."""
-        ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None: ...

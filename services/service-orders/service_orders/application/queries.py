@@ -1,34 +1,35 @@
-"""Reads: one appointment or purchase, or a filtered list, within the caller's brand and store."""
+"""Reads: one appointment or purchase, or a page of them, within the caller's brand and store."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import cast
+
+from rapport_platform.pagination import DEFAULT_LIMIT, Page, checked_limit, decode_cursor, page_of
+
+from service_orders.application import access
 from service_orders.application.commands import Actor
-from service_orders.application.errors import OutsideStore
 from service_orders.application.ports import (
     AppointmentFilter,
-    AppointmentReader,
+    ByTime,
     PurchaseFilter,
-    PurchaseReader,
+    ServiceOrdersUnitOfWork,
+    appointment_position,
+    purchase_position,
 )
 from service_orders.domain.appointment import Appointment, AppointmentStatus
-from service_orders.domain.errors import AppointmentNotFound, InvalidField, PurchaseNotFound
 from service_orders.domain.purchase import Purchase
-
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
 
 
 class ServiceOrdersQueries:
-    def __init__(self, appointments: AppointmentReader, purchases: PurchaseReader) -> None:
-        self._appointments = appointments
-        self._purchases = purchases
+    def __init__(self, unit_of_work: Callable[[], ServiceOrdersUnitOfWork]) -> None:
+        self._unit_of_work = unit_of_work
 
     async def appointment(self, actor: Actor, appointment_id: str) -> Appointment:
-        appointment = await self._appointments.get(actor.brand_id, appointment_id)
-        if appointment is None:
-            raise AppointmentNotFound(appointment_id)
-        actor.ensure_store(appointment.store_id, f"appointment {appointment_id}")
-        return appointment
+        async with self._unit_of_work() as uow:
+            found = await uow.appointments.get(actor.brand_id, appointment_id)
+        return access.reachable_appointment(actor, appointment_id, found)
 
     async def appointments(
         self,
@@ -38,23 +39,24 @@ class ServiceOrdersQueries:
         store_id: str | None = None,
         status: AppointmentStatus | None = None,
         limit: int = DEFAULT_LIMIT,
-    ) -> list[Appointment]:
-        return await self._appointments.search(
-            AppointmentFilter(
-                brand_id=actor.brand_id,
-                member_id=member_id,
-                store_id=_store_in_scope(actor, store_id, "appointments"),
-                status=status,
-                limit=_checked_limit(limit),
-            )
+        cursor: str | None = None,
+    ) -> Page[Appointment]:
+        """Latest scheduled first; ``cursor`` is the ``next_cursor`` of the previous page."""
+        where = AppointmentFilter(
+            brand_id=actor.brand_id,
+            member_id=member_id,
+            store_id=access.store_in_scope(actor, store_id),
+            status=status,
         )
+        limit, after = checked_limit(limit), _after(cursor)
+        async with self._unit_of_work() as uow:
+            rows = await uow.appointments.search(where, after, limit + 1)
+        return page_of(rows, limit, key=appointment_position)
 
     async def purchase(self, actor: Actor, purchase_id: str) -> Purchase:
-        purchase = await self._purchases.get(actor.brand_id, purchase_id)
-        if purchase is None:
-            raise PurchaseNotFound(purchase_id)
-        actor.ensure_store(purchase.store_id, f"purchase {purchase_id}")
-        return purchase
+        async with self._unit_of_work() as uow:
+            found = await uow.purchases.get(actor.brand_id, purchase_id)
+        return access.reachable_purchase(actor, purchase_id, found)
 
     async def purchases(
         self,
@@ -63,27 +65,20 @@ class ServiceOrdersQueries:
         member_id: str | None = None,
         store_id: str | None = None,
         limit: int = DEFAULT_LIMIT,
-    ) -> list[Purchase]:
-        return await self._purchases.search(
-            PurchaseFilter(
-                brand_id=actor.brand_id,
-                member_id=member_id,
-                store_id=_store_in_scope(actor, store_id, "purchases"),
-                limit=_checked_limit(limit),
-            )
+        cursor: str | None = None,
+    ) -> Page[Purchase]:
+        """Newest first; ``cursor`` is the ``next_cursor`` of the previous page."""
+        where = PurchaseFilter(
+            brand_id=actor.brand_id,
+            member_id=member_id,
+            store_id=access.store_in_scope(actor, store_id),
         )
+        limit, after = checked_limit(limit), _after(cursor)
+        async with self._unit_of_work() as uow:
+            rows = await uow.purchases.search(where, after, limit + 1)
+        return page_of(rows, limit, key=purchase_position)
 
 
-def _store_in_scope(actor: Actor, store_id: str | None, what: str) -> str | None:
-    """Store-bound staff list their own store whether or not they name it."""
-    if store_id is None or actor.store_scope in (None, store_id):
-        return store_id or actor.store_scope
-    raise OutsideStore(
-        f"you may only see the {what} of store {actor.store_scope}, not of store {store_id}"
-    )
-
-
-def _checked_limit(limit: int) -> int:
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidField("limit", f"limit must be between 1 and {MAX_LIMIT}, got {limit}")
-    return limit
+def _after(cursor: str | None) -> ByTime | None:
+    # decode_cursor checks each value's type against the shape it is given.
+    return cast(ByTime, decode_cursor(cursor, (datetime, str))) if cursor else None

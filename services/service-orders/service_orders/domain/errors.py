@@ -1,35 +1,41 @@
-"""Why the service-orders domain refuses a request."""
+"""Why the service-orders domain refuses a request.
+
+Each refusal is a :class:`~rapport_platform.refusals.Refusal`; what it answers over HTTP is
+decided in ``entrypoints/errors.py`` only.
+"""
 
 from __future__ import annotations
 
-
-class ServiceOrdersError(Exception):
-    """A request the rules do not accept; ``message`` says what and why."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+from rapport_platform.refusals import InvalidInput, OutOfScope, Refusal
 
 
-class InvalidField(ServiceOrdersError):
-    """One input is unacceptable; ``field`` names it as the caller sent it."""
+class InvalidField(InvalidInput):
+    """One input is unacceptable; ``field`` names it as the caller sent it.
+
+    The message already names the field ("amount must be ..."), so unlike
+    :class:`InvalidInput` it is not prefixed with it a second time.
+    """
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(field, message)
+        self.message = message
+        self.args = (message,)
 
 
-class AppointmentNotFound(ServiceOrdersError):
+class AppointmentNotFound(OutOfScope):
+    """No appointment with this id that the caller can reach (another brand's or store's
+    appointment is reported the same way)."""
+
     def __init__(self, appointment_id: str) -> None:
-        super().__init__(f"appointment {appointment_id} does not exist")
+        super().__init__("appointment", appointment_id)
         self.appointment_id = appointment_id
 
 
-class PurchaseNotFound(ServiceOrdersError):
+class PurchaseNotFound(OutOfScope):
     def __init__(self, purchase_id: str) -> None:
-        super().__init__(f"purchase {purchase_id} does not exist")
+        super().__init__("purchase", purchase_id)
         self.purchase_id = purchase_id
 
 
-class TransitionRefused(ServiceOrdersError):
+class TransitionRefused(Refusal):
     """The appointment's current status does not allow the requested change."""

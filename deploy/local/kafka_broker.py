@@ -1,0 +1,242 @@
+"""The local Kafka: one KRaft broker and controller on a JVM, its files in .local/kafka/."""
+
+import base64
+import secrets
+import socket
+import struct
+from pathlib import Path
+
+from deploy.local import processes
+from deploy.local.console import say
+from deploy.local.installer import java, kafka_dir, kafka_jars_ready, kafka_libs, kafka_version
+from deploy.local.processes import RunState
+from deploy.local.stack_config import Ports, StackError
+
+# A cold JVM on two cores needs most of this on the first start.
+KAFKA_START_TIMEOUT = 120.0
+
+_KAFKA_LOG4J2 = """\
+Configuration:
+  Appenders:
+    File:
+      name: server
+      fileName: "${sys:kafka.logs.dir}/server.log"
+      PatternLayout:
+        pattern: "[%d] %p %m (%c)%n"
+  Loggers:
+    Root:
+      level: INFO
+      AppenderRef:
+        ref: server
+    Logger:
+      - name: kafka.request.logger
+        level: WARN
+      - name: org.apache.kafka.controller
+        level: INFO
+      - name: state.change.logger
+        level: WARN
+"""
+
+
+def _kafka_properties(ports: Ports) -> str:
+    settings = {
+        "process.roles": "broker,controller",
+        "node.id": "1",
+        "listeners": (
+            f"PLAINTEXT://127.0.0.1:{ports.kafka},CONTROLLER://127.0.0.1:{ports.kafka_controller}"
+        ),
+        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{ports.kafka}",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "controller.listener.names": "CONTROLLER",
+        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "controller.quorum.bootstrap.servers": f"127.0.0.1:{ports.kafka_controller}",
+        "log.dirs": str(kafka_dir() / "data"),
+        "num.partitions": "3",
+        "auto.create.topics.enable": "false",
+        "offsets.topic.replication.factor": "1",
+        "transaction.state.log.replication.factor": "1",
+        "transaction.state.log.min.isr": "1",
+        "share.coordinator.state.topic.replication.factor": "1",
+        "share.coordinator.state.topic.min.isr": "1",
+        "group.initial.rebalance.delay.ms": "0",
+    }
+    return "".join(f"{key}={value}\n" for key, value in settings.items())
+
+
+def _kafka_cluster_id() -> str:
+    """A Kafka Uuid: 16 random bytes, URL-safe base64 without padding, never starting with '-'."""
+    while True:
+        candidate = base64.urlsafe_b64encode(secrets.token_bytes(16)).decode().rstrip("=")
+        if not candidate.startswith("-"):
+            return candidate
+
+
+def _kafka_classpath() -> str:
+    return str(kafka_libs() / "*")
+
+
+# --------------------------------------------------------------------------- state and health
+
+
+def kafka_state() -> RunState | None:
+    return processes.read_state(kafka_dir() / "run.json", "kafka.Kafka")
+
+
+def kafka_api_versions_ok(port: int) -> bool:
+    """Sends an ApiVersions v0 request: the broker answers it only once its socket server runs."""
+    client_id = b"rapport-stack"
+    header = struct.pack(">hhih", 18, 0, 7, len(client_id)) + client_id
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2.0) as conn:
+            conn.sendall(struct.pack(">i", len(header)) + header)
+            reply = b""
+            while len(reply) < 10:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return False
+                reply += chunk
+    except OSError:
+        return False
+    correlation_id: int
+    error_code: int
+    _size, correlation_id, error_code = struct.unpack(">iih", reply[:10])
+    return correlation_id == 7 and error_code == 0
+
+
+# --------------------------------------------------------------------------- preparing a start
+
+
+def _already_running(ports: Ports) -> bool:
+    state = kafka_state()
+    if state is None:
+        return False
+    if state.port != ports.kafka:
+        raise StackError(
+            f"Kafka is already running on port {state.port}, not {ports.kafka}; "
+            f"run `stack.py down kafka` first or set RAPPORT_KAFKA_PORT={state.port}"
+        )
+    say(f"kafka: already running (pid {state.pid}, 127.0.0.1:{ports.kafka})")
+    return True
+
+
+def _require_java_and_jars() -> str:
+    java_binary = java()
+    if java_binary is None:
+        raise StackError("Kafka needs Java 17 or newer; run: stack.py install")
+    if not kafka_jars_ready():
+        raise StackError("the Kafka jars are not resolved yet; run: stack.py install")
+    return java_binary
+
+
+def _format_kafka_storage(java_binary: str, properties: Path) -> None:
+    if (kafka_dir() / "data" / "meta.properties").exists():
+        return
+    id_file = kafka_dir() / "cluster.id"
+    if not id_file.exists():
+        id_file.write_text(_kafka_cluster_id() + "\n")
+    cluster_id = id_file.read_text().strip()
+    say("formatting Kafka storage…")
+    processes.run(
+        [
+            java_binary,
+            f"-Dlog4j2.configurationFile={kafka_dir() / 'log4j2.yaml'}",
+            f"-Dkafka.logs.dir={kafka_dir() / 'logs'}",
+            "-cp",
+            _kafka_classpath(),
+            "kafka.tools.StorageTool",
+            "format",
+            "-t",
+            cluster_id,
+            "-c",
+            str(properties),
+            "--standalone",
+            "--ignore-formatted",
+        ],
+        what="formatting Kafka storage",
+        cwd=kafka_dir(),
+    )
+
+
+def _fresh_logs(logs: Path) -> tuple[Path, Path]:
+    """Each start gets a fresh log so that readiness is judged on this run's lines only."""
+    server_log = logs / "server.log"
+    if server_log.exists():
+        server_log.replace(logs / "server.log.1")
+    console = logs / "console.out"
+    console.write_bytes(b"")
+    return server_log, console
+
+
+def _broker_command(java_binary: str, properties: Path, logs: Path) -> list[str]:
+    return [
+        java_binary,
+        "-Xms256m",
+        "-Xmx512m",
+        "-XX:+UseG1GC",
+        "-Djava.awt.headless=true",
+        f"-Dlog4j2.configurationFile={kafka_dir() / 'log4j2.yaml'}",
+        f"-Dkafka.logs.dir={logs}",
+        "-cp",
+        _kafka_classpath(),
+        "kafka.Kafka",
+        str(properties),
+    ]
+
+
+# --------------------------------------------------------------------------- start and stop
+
+
+def start_kafka(ports: Ports) -> None:
+    if _already_running(ports):
+        return
+    processes.require_free(ports.kafka, "Kafka", "RAPPORT_KAFKA_PORT")
+    processes.require_free(
+        ports.kafka_controller, "Kafka controller", "RAPPORT_KAFKA_CONTROLLER_PORT"
+    )
+    java_binary = _require_java_and_jars()
+    directory = kafka_dir()
+    logs = directory / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    properties = directory / "server.properties"
+    properties.write_text(_kafka_properties(ports))
+    (directory / "log4j2.yaml").write_text(_KAFKA_LOG4J2)
+    _format_kafka_storage(java_binary, properties)
+    server_log, console = _fresh_logs(logs)
+    say(f"starting Kafka {kafka_version()} on 127.0.0.1:{ports.kafka}…")
+    pid = processes.spawn(
+        _broker_command(java_binary, properties, logs), log=console, cwd=directory
+    )
+    processes.write_state(directory / "run.json", RunState(pid=pid, port=ports.kafka))
+    _wait_for_broker(pid, ports.kafka, server_log, console)
+    say(f"kafka: ready on 127.0.0.1:{ports.kafka}")
+
+
+def _wait_for_broker(pid: int, port: int, server_log: Path, console: Path) -> None:
+    def ready() -> bool:
+        try:
+            started = "Kafka Server started" in server_log.read_text(errors="replace")
+        except OSError:
+            return False
+        return started and kafka_api_versions_ok(port)
+
+    if processes.wait_until(
+        ready, timeout=KAFKA_START_TIMEOUT, alive=lambda: processes.pid_alive(pid)
+    ):
+        return
+    processes.terminate(pid, timeout=10)
+    (kafka_dir() / "run.json").unlink(missing_ok=True)
+    raise StackError(
+        f"Kafka did not become ready; end of {server_log}:\n{processes.tail(server_log)}\n"
+        f"end of {console}:\n{processes.tail(console, 10)}"
+    )
+
+
+def stop_kafka() -> None:
+    state = kafka_state()
+    if state is None:
+        say("kafka: not running")
+        return
+    say("stopping Kafka…")
+    processes.terminate(state.pid)
+    (kafka_dir() / "run.json").unlink(missing_ok=True)
+    say("kafka: stopped")

@@ -1,0 +1,72 @@
+"""Who may see and change which appointments and purchases.
+
+Everything is scoped to the caller's brand, and store managers and associates to their own
+store. Whatever lies outside that scope is answered as if it did not exist
+(:class:`~rapport_platform.refusals.OutOfScope`, 404), so that ids cannot be probed. Which
+roles may call the API at all is decided by the routes (403).
+"""
+
+from __future__ import annotations
+
+from rapport_platform.auth import STORE_ROLES, Principal, Role
+
+from service_orders.application.commands import Actor
+from service_orders.application.errors import OutsideStore
+from service_orders.domain.appointment import Appointment
+from service_orders.domain.errors import AppointmentNotFound, PurchaseNotFound
+from service_orders.domain.purchase import Purchase
+
+
+def actor_of(principal: Principal) -> Actor:
+    """The caller as the use cases know her: her brand, and her store if she is bound to one."""
+    return Actor(
+        subject=principal.subject,
+        brand_id=principal.require_brand(),
+        store_scope=principal.store_id if principal.role in STORE_ROLES else None,
+        role=principal.role,
+    )
+
+
+def reaches_store(actor: Actor, store_id: str) -> bool:
+    return actor.store_scope is None or actor.store_scope == store_id
+
+
+def ensure_store(actor: Actor, store_id: str) -> None:
+    """Store-bound staff act for their own store only; another store does not exist for them."""
+    if not reaches_store(actor, store_id):
+        raise OutsideStore(store_id)
+
+
+def store_in_scope(actor: Actor, store_id: str | None) -> str | None:
+    """The store a listing is restricted to: store-bound staff list their own store whether
+    or not they name it."""
+    if store_id is None:
+        return actor.store_scope
+    ensure_store(actor, store_id)
+    return store_id
+
+
+def reachable_appointment(
+    actor: Actor, appointment_id: str, appointment: Appointment | None
+) -> Appointment:
+    """``appointment`` if the actor may see it; missing, or out of reach, it does not exist."""
+    if appointment is None or not _within_reach(actor, appointment):
+        raise AppointmentNotFound(appointment_id)
+    return appointment
+
+
+def reachable_purchase(actor: Actor, purchase_id: str, purchase: Purchase | None) -> Purchase:
+    if purchase is None or not _within_reach(actor, purchase):
+        raise PurchaseNotFound(purchase_id)
+    return purchase
+
+
+def _within_reach(actor: Actor, resource: Appointment | Purchase) -> bool:
+    return resource.brand_id == actor.brand_id and reaches_store(actor, resource.store_id)
+
+
+def default_server(actor: Actor, served_by: str | None) -> str | None:
+    """Who served a visit when the completion does not say: the associate completing it."""
+    if served_by is None and actor.role is Role.ASSOCIATE:
+        return actor.subject
+    return served_by
