@@ -112,6 +112,9 @@ def start() -> int:
     services: list[ServiceProcess] = []
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _raise_stop)
+    # Started in the background by a non-interactive shell, a process inherits SIGINT
+    # ignored; Ctrl-C (or `kill -INT`) must still stop the platform.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     code = 0
     try:
         _write_record(services)  # at once, so that `make stop` finds a run that is starting
