@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rapport_events.clock import Clock
+from rapport_events.directory import DIRECTORY_MIGRATIONS, with_directory
 from rapport_platform.service import Runtime, ServiceDefinition
 
 from service_orders.adapters import MIGRATIONS
@@ -15,7 +16,12 @@ from service_orders.settings import SERVICE_NAME, ServiceOrdersSettings
 
 DESCRIPTION = (
     "Appointments, the visits that complete them, and purchases. Bookings, visits and "
-    "purchases are announced on `rapport.service-orders.orders` for loyalty and journey."
+    "purchases are announced on `rapport.service-orders.orders` for loyalty and journey.\n\n"
+    "The members, stores and staff a request names are checked against a local replica of "
+    "identity's directory, fed by identity's events. A member registered (or a store opened) "
+    "a moment ago may be unknown for that moment: the request is refused with 422 "
+    "`unknown_reference`, like an id that does not exist or belongs to another brand, and "
+    "succeeds when retried a second later."
 )
 OPENAPI_TAGS = [
     {"name": "appointments", "description": "Bookings, their completion and cancellation."},
@@ -42,6 +48,9 @@ def definition(
         runtime=runtime,
         routers=[router(handlers, ServiceOrdersQueries(unit_of_work))],
         errors=ERRORS,
-        migrations=MIGRATIONS,
+        migrations=[MIGRATIONS, DIRECTORY_MIGRATIONS],
+        # Service-orders consumes nothing of its own: only identity's feed of its replica.
+        subscriptions=with_directory([]),
+        consumer_unit_of_work=unit_of_work,
         openapi_tags=OPENAPI_TAGS,
     )

@@ -16,6 +16,7 @@ import asyncpg
 import pytest
 import pytest_asyncio
 from rapport_events.clock import ManualClock
+from rapport_events.directory import DIRECTORY_MIGRATIONS
 from rapport_platform.db import migrate
 from service_orders.adapters import MIGRATIONS
 from service_orders.adapters.memory import SOURCE, in_memory_database, unit_of_work_factory
@@ -113,8 +114,9 @@ async def _serialised() -> bool:
 
 @pytest_asyncio.fixture
 async def service_orders_pool(pool: asyncpg.Pool) -> asyncpg.Pool:
-    """A fresh database with the service-orders tables."""
-    await migrate(pool, MIGRATIONS, component=SERVICE_NAME)
+    """A fresh database with the service-orders tables and the directory replica's, migrated
+    as the service migrates them."""
+    await migrate(pool, MIGRATIONS, DIRECTORY_MIGRATIONS, component=SERVICE_NAME)
     return pool
 
 

@@ -24,7 +24,12 @@ from service_orders.application.commands import (
     CompleteAppointment,
     RecordPurchase,
 )
-from service_orders.application.errors import IdempotencyKeyReused, OutsideStore
+from service_orders.application.errors import (
+    IdempotencyKeyReused,
+    OutsideStore,
+    UnknownStaff,
+    UnknownStore,
+)
 from service_orders.application.handlers import ServiceOrdersHandlers
 from service_orders.application.queries import ServiceOrdersQueries
 from service_orders.domain.appointment import AppointmentStatus
@@ -33,6 +38,15 @@ from service_orders.domain.errors import (
     InvalidField,
     PurchaseNotFound,
     TransitionRefused,
+)
+
+from tests.unit.service_orders.world import (
+    COLLEAGUE,
+    OTHER_BRANDS_MEMBER,
+    OTHER_BRANDS_STORE,
+    SECOND_MEMBER,
+    SECOND_STORE,
+    known_world,
 )
 
 NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -62,7 +76,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def database() -> InMemoryDatabase:
-    return in_memory_database()
+    return known_world(in_memory_database())
 
 
 @pytest.fixture
@@ -85,6 +99,10 @@ def booking(actor: Actor = HQ, key: str | None = None, **changes: Any) -> BookAp
         idempotency_key=key,
     )
     return dataclasses.replace(command, **changes)
+
+
+def other_brands_booking(key: str | None = None) -> BookAppointment:
+    return booking(OTHER_BRAND, key=key, member_id=OTHER_BRANDS_MEMBER, store_id=OTHER_BRANDS_STORE)
 
 
 def completion(
@@ -157,7 +175,7 @@ async def test_store_staff_book_only_for_their_own_store(
 ) -> None:
     assert (await handlers.book_appointment(booking(ASSOCIATE))).value.store_id == "store-1"
 
-    with pytest.raises(OutsideStore, match="store store-1 does not exist"):
+    with pytest.raises(UnknownStore, match="no store store-1 you may act for is known"):
         await handlers.book_appointment(booking(ELSEWHERE))
     assert len(database.committed) == 1
 
@@ -219,7 +237,7 @@ async def test_keys_are_scoped_per_brand(
     handlers: ServiceOrdersHandlers, database: InMemoryDatabase
 ) -> None:
     ours = await handlers.book_appointment(booking(key="shared"))
-    theirs = await handlers.book_appointment(booking(OTHER_BRAND, key="shared"))
+    theirs = await handlers.book_appointment(other_brands_booking(key="shared"))
 
     assert not theirs.replayed
     assert theirs.value.appointment_id != ours.value.appointment_id
@@ -244,7 +262,7 @@ async def test_a_replay_is_still_scoped_to_the_callers_store(
 ) -> None:
     await handlers.book_appointment(booking(key="k-1"))
 
-    with pytest.raises(OutsideStore):
+    with pytest.raises(UnknownStore):
         await handlers.book_appointment(booking(ELSEWHERE, key="k-1", store_id="store-1"))
 
 
@@ -411,7 +429,7 @@ async def test_a_retried_purchase_is_recorded_once(
 async def test_purchases_are_refused_outside_the_callers_store_or_without_cost(
     handlers: ServiceOrdersHandlers, database: InMemoryDatabase
 ) -> None:
-    with pytest.raises(OutsideStore):
+    with pytest.raises(UnknownStore):
         await handlers.record_purchase(purchase(ELSEWHERE))
     with pytest.raises(InvalidField, match="amount must be greater than 0"):
         await handlers.record_purchase(purchase(amount="0"))
@@ -429,8 +447,10 @@ async def test_appointments_are_listed_latest_first_within_the_brand(
     late = (
         await handlers.book_appointment(booking(scheduled_at=TOMORROW + timedelta(hours=3)))
     ).value
-    other = (await handlers.book_appointment(booking(member_id="mem-2", store_id="store-2"))).value
-    await handlers.book_appointment(booking(OTHER_BRAND))
+    other = (
+        await handlers.book_appointment(booking(member_id=SECOND_MEMBER, store_id=SECOND_STORE))
+    ).value
+    await handlers.book_appointment(other_brands_booking())
     await handlers.complete_appointment(completion(early.appointment_id))
 
     everything = (await queries.appointments(HQ)).items
@@ -519,7 +539,7 @@ async def test_an_associate_completing_a_visit_served_it_unless_told_otherwise(
     first = (await handlers.book_appointment(booking())).value.appointment_id
     second = (await handlers.book_appointment(booking())).value.appointment_id
     unnamed = CompleteAppointment(ASSOCIATE, first, Decimal("10"))
-    named = CompleteAppointment(ASSOCIATE, second, Decimal("10"), served_by="staff-wang")
+    named = CompleteAppointment(ASSOCIATE, second, Decimal("10"), served_by=COLLEAGUE)
 
     by_associate = (await handlers.complete_appointment(unnamed)).value.visit
     by_colleague = (await handlers.complete_appointment(named)).value.visit
@@ -531,3 +551,19 @@ async def test_an_associate_completing_a_visit_served_it_unless_told_otherwise(
     assert by_associate is not None and by_associate.served_by == "staff-li"
     assert by_colleague is not None and by_colleague.served_by == "staff-wang"
     assert unnamed_by_hq is not None and unnamed_by_hq.served_by is None
+
+
+async def test_a_completion_names_a_server_of_the_brand(
+    handlers: ServiceOrdersHandlers, database: InMemoryDatabase
+) -> None:
+    booked = (await handlers.book_appointment(booking())).value.appointment_id
+    stranger = dataclasses.replace(completion(booked, key="k-9"), served_by="staff-b1")
+
+    with pytest.raises(UnknownStaff, match="no member of staff staff-b1 is known in your brand"):
+        await handlers.complete_appointment(stranger)
+    with pytest.raises(AppointmentNotFound):
+        await handlers.complete_appointment(completion("apt_nope", actor=OTHER_BRAND))
+
+    assert database.tables.appointments[booked].status is AppointmentStatus.BOOKED
+    assert database.tables.idempotency_keys == {}
+    assert published_types(database) == [AppointmentBooked.event_type]

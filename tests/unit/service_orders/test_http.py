@@ -17,6 +17,7 @@ from service_orders.entrypoints.errors import ERRORS
 from service_orders.entrypoints.http import router
 
 from tests.support.http import api_app, api_client, bearer, ok, principal, refused
+from tests.unit.service_orders.world import known_world
 
 NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 TOMORROW = "2026-03-02T15:00:00+08:00"
@@ -47,7 +48,7 @@ def manager_elsewhere() -> dict[str, str]:
 
 @pytest.fixture
 def database() -> InMemoryDatabase:
-    return in_memory_database()
+    return known_world(in_memory_database())
 
 
 @pytest.fixture
@@ -235,7 +236,10 @@ async def test_other_brands_and_other_stores_are_out_of_reach(client: httpx.Asyn
     refused(other_store, 404, "not_found")
     assert error(complete_elsewhere) == error(other_brand)
     refused(complete_elsewhere, 404, "not_found")
-    assert refused(book_elsewhere, 404, "not_found")["message"] == "store store-1 does not exist"
+    assert refused(book_elsewhere, 422, "unknown_reference")["message"].startswith(
+        "no store store-1 you may act for is known;"
+    )
+    assert fields(book_elsewhere) == ["body.store_id"]
     assert listed_elsewhere.json() == {"items": [], "next_cursor": None}
 
 
@@ -362,3 +366,21 @@ async def test_the_examples_use_real_ids_and_a_bookable_time(client: httpx.Async
     assert example["store_id"].startswith("sto_") and len(example["store_id"]) == 36
     scheduled_at = datetime.fromisoformat(example["scheduled_at"])
     assert scheduled_at > NOON
+
+
+async def test_the_writes_document_the_refusal_of_an_unknown_reference(
+    client: httpx.AsyncClient,
+) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    writes = [
+        paths["/v1/appointments"]["post"],
+        paths["/v1/appointments/{appointment_id}/completion"]["post"],
+        paths["/v1/purchases"]["post"],
+    ]
+
+    for write in writes:
+        refusal = write["responses"]["422"]
+        assert "`unknown_reference`" in refusal["description"]
+        example = refusal["content"]["application/json"]["example"]["error"]
+        assert example["code"] == "unknown_reference"
+        assert example["message"].endswith("may take a second to appear, retry")

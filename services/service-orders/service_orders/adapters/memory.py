@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from rapport_events.clock import Clock
+from rapport_events.directory import Directory, DirectoryTables, InMemoryDirectory
 from rapport_events.uow import InMemoryDatabase, InMemoryUnitOfWork
 
 from service_orders.application.ports import (
@@ -38,6 +39,9 @@ class ServiceOrdersTables:
     appointments: dict[str, Appointment] = field(default_factory=dict)
     purchases: dict[str, Purchase] = field(default_factory=dict)
     idempotency_keys: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
+    directory: DirectoryTables = field(default_factory=DirectoryTables)
+    """The replica of identity's directory: tests put the members, stores and staff the
+    requests name here (or feed identity's events through the subscriptions)."""
 
 
 def _newest_first(
@@ -148,11 +152,13 @@ class InMemoryServiceOrdersUnitOfWork(InMemoryUnitOfWork):
     appointments: InMemoryAppointments
     purchases: InMemoryPurchases
     idempotency_keys: InMemoryIdempotencyKeys
+    directory: Directory
 
     def _bind(self, tables: ServiceOrdersTables) -> None:
         self.appointments = InMemoryAppointments(tables)
         self.purchases = InMemoryPurchases(tables)
         self.idempotency_keys = InMemoryIdempotencyKeys(tables)
+        self.directory = InMemoryDirectory(tables.directory)
 
 
 def in_memory_database() -> InMemoryDatabase:

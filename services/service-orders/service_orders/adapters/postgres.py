@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import asyncpg
+from rapport_events.directory import Directory, PostgresDirectory
 from rapport_events.uow import Connection, UnitOfWork
 
 from service_orders.application.ports import (
@@ -281,13 +282,15 @@ class PostgresIdempotencyKeys:
 
 
 class PostgresServiceOrdersUnitOfWork(UnitOfWork):
-    """One transaction over the service-orders tables and the outbox."""
+    """One transaction over the service-orders tables, the directory replica and the outbox."""
 
     appointments: PostgresAppointments
     purchases: PostgresPurchases
     idempotency_keys: PostgresIdempotencyKeys
+    directory: Directory
 
     def _bind(self, connection: Connection) -> None:
         self.appointments = PostgresAppointments(connection)
         self.purchases = PostgresPurchases(connection)
         self.idempotency_keys = PostgresIdempotencyKeys(connection)
+        self.directory = PostgresDirectory(connection)

@@ -1,17 +1,30 @@
-"""Who may see and change which appointments and purchases.
+"""Who may see and change which appointments and purchases, and which references a write may name.
 
 Everything is scoped to the caller's brand, and store managers and associates to their own
-store. Whatever lies outside that scope is answered as if it did not exist
-(:class:`~rapport_platform.refusals.OutOfScope`, 404), so that ids cannot be probed. Which
-roles may call the API at all is decided by the routes (403).
+store. Whatever lies outside that scope is answered as if it did not exist, so that ids
+cannot be probed: a path or a filter naming it is an
+:class:`~rapport_platform.refusals.OutOfScope` (404); a body field naming it is an
+:class:`~service_orders.application.errors.UnknownReference` (422), the very refusal an id
+nobody knows gets. References are checked against the local replica of identity's directory
+(:mod:`rapport_events.directory`). Which roles may call the API at all is decided by the
+routes (403).
+
+A member may visit, and buy in, any store of her brand, not only the one she registered at;
+store staff serve any member of their brand who comes to their store, whoever she is bound to.
 """
 
 from __future__ import annotations
 
+from rapport_events.directory import Directory, known_member, known_staff, known_store
 from rapport_platform.auth import STORE_ROLES, Principal, Role
 
 from service_orders.application.commands import Actor
-from service_orders.application.errors import OutsideStore
+from service_orders.application.errors import (
+    OutsideStore,
+    UnknownMember,
+    UnknownStaff,
+    UnknownStore,
+)
 from service_orders.domain.appointment import Appointment
 from service_orders.domain.errors import AppointmentNotFound, PurchaseNotFound
 from service_orders.domain.purchase import Purchase
@@ -35,6 +48,30 @@ def ensure_store(actor: Actor, store_id: str) -> None:
     """Store-bound staff act for their own store only; another store does not exist for them."""
     if not reaches_store(actor, store_id):
         raise OutsideStore(store_id)
+
+
+async def ensure_order_references(
+    directory: Directory, actor: Actor, *, member_id: str, store_id: str
+) -> None:
+    """A booking or a purchase names a member of the caller's brand and a store she may act
+    for; checked before anything is written."""
+    if await known_member(directory, member_id, brand_id=actor.brand_id) is None:
+        raise UnknownMember("member_id", member_id)
+    store = await known_store(directory, store_id, brand_id=actor.brand_id)
+    # Looked up even when out of the caller's store: every refusal costs the same.
+    if store is None or not reaches_store(actor, store_id):
+        raise UnknownStore("store_id", store_id)
+
+
+async def ensure_server(directory: Directory, actor: Actor, served_by: str | None) -> None:
+    """Whoever a completion says served the visit is on the staff of the caller's brand.
+
+    Staff may serve in another store of the brand than their own (a stand-in for a day).
+    """
+    if served_by is None:
+        return
+    if await known_staff(directory, served_by, brand_id=actor.brand_id) is None:
+        raise UnknownStaff("served_by", served_by)
 
 
 def store_in_scope(actor: Actor, store_id: str | None) -> str | None:

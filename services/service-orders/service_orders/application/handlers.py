@@ -2,7 +2,13 @@
 
 Every command may carry an ``Idempotency-Key``; :func:`idempotency.once` claims it and
 either runs the command or replays what its first request produced, so each handler states
-only what identifies its request and what it does.
+only what identifies its request, which references it names and what it does.
+
+References are checked against the directory replica before anything is written (the rules
+are in :mod:`.access`): the member and store a new booking or purchase is made of before its
+key is even claimed; the staff a completion names once the appointment is found, so that an
+appointment out of reach answers 404 whatever the body says. A refusal rolls the unit of work
+back, key claim included.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from rapport_events.clock import Clock
+from rapport_events.directory import Directory
 
 from service_orders.application import access
 from service_orders.application.commands import (
@@ -30,6 +37,13 @@ __all__ = ["Outcome", "ServiceOrdersHandlers"]
 
 T = TypeVar("T")
 
+References = Callable[[Directory], Awaitable[None]]
+"""Checks the references a command names, in the unit of work it runs in."""
+
+
+async def _names_nothing(_directory: Directory) -> None:
+    return None
+
 
 class ServiceOrdersHandlers:
     def __init__(
@@ -44,7 +58,6 @@ class ServiceOrdersHandlers:
 
     async def book_appointment(self, command: BookAppointment) -> Outcome[Appointment]:
         actor = command.actor
-        access.ensure_store(actor, command.store_id)
         request = Request(
             "book_appointment",
             self._new_id(ids.APPOINTMENT),
@@ -71,7 +84,10 @@ class ServiceOrdersHandlers:
             uow.emit(booked, brand_id=actor.brand_id)
             return appointment
 
-        return await self._once(actor, command.idempotency_key, request, book, _appointment)
+        references = _member_and_store(actor, command.member_id, command.store_id)
+        return await self._once(
+            actor, command.idempotency_key, request, book, _appointment, references
+        )
 
     async def complete_appointment(self, command: CompleteAppointment) -> Outcome[Appointment]:
         actor = command.actor
@@ -88,6 +104,9 @@ class ServiceOrdersHandlers:
 
         async def complete(uow: ServiceOrdersUnitOfWork) -> Appointment:
             current = await _appointment_for_update(uow, actor, command.appointment_id)
+            # The appointment first (404), then whom the body names; only a server the
+            # request names: the default one is the caller herself.
+            await access.ensure_server(uow.directory, actor, command.served_by)
             completed, visited = current.complete(
                 visit_id=self._new_id(ids.VISIT),
                 amount=command.amount,
@@ -119,7 +138,6 @@ class ServiceOrdersHandlers:
 
     async def record_purchase(self, command: RecordPurchase) -> Outcome[Purchase]:
         actor = command.actor
-        access.ensure_store(actor, command.store_id)
         request = Request(
             "record_purchase",
             self._new_id(ids.PURCHASE),
@@ -146,7 +164,10 @@ class ServiceOrdersHandlers:
             uow.emit(recorded, brand_id=actor.brand_id)
             return purchase
 
-        return await self._once(actor, command.idempotency_key, request, record, _purchase)
+        references = _member_and_store(actor, command.member_id, command.store_id)
+        return await self._once(
+            actor, command.idempotency_key, request, record, _purchase, references
+        )
 
     async def _once(
         self,
@@ -155,10 +176,13 @@ class ServiceOrdersHandlers:
         request: Request,
         change: Callable[[ServiceOrdersUnitOfWork], Awaitable[T]],
         replay: Callable[[ServiceOrdersUnitOfWork, Actor, str], Awaitable[T]],
+        references: References = _names_nothing,
     ) -> Outcome[T]:
         """``change`` in a new unit of work, unless ``key`` says it already ran: then the
-        resource it produced, as it is now and within the actor's reach."""
+        resource it produced, as it is now and within the actor's reach. Either way only
+        once the request's ``references`` are known and within the actor's reach."""
         async with self._unit_of_work() as uow:
+            await references(uow.directory)
             return await once(
                 uow,
                 actor,
@@ -167,6 +191,15 @@ class ServiceOrdersHandlers:
                 run=lambda: change(uow),
                 replay=lambda original: replay(uow, actor, original),
             )
+
+
+def _member_and_store(actor: Actor, member_id: str, store_id: str) -> References:
+    def references(directory: Directory) -> Awaitable[None]:
+        return access.ensure_order_references(
+            directory, actor, member_id=member_id, store_id=store_id
+        )
+
+    return references
 
 
 async def _appointment(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from rapport_events.directory import Directory
 from rapport_events.uow import UnitOfWorkPort
 
 from service_orders.domain.appointment import Appointment, AppointmentStatus
@@ -100,7 +101,8 @@ class IdempotencyKeys(Protocol):
 
 
 class ServiceOrdersUnitOfWork(UnitOfWorkPort, Protocol):
-    """One transaction: state changes, idempotency keys and emitted events commit together."""
+    """One transaction: state changes, idempotency keys and emitted events commit together;
+    ``directory`` is the local replica of identity's directory, read to check references."""
 
     @property
     def appointments(self) -> Appointments: ...
@@ -110,3 +112,6 @@ class ServiceOrdersUnitOfWork(UnitOfWorkPort, Protocol):
 
     @property
     def idempotency_keys(self) -> IdempotencyKeys: ...
+
+    @property
+    def directory(self) -> Directory: ...

@@ -2,7 +2,10 @@
 
 Every route needs a bearer token of a brand's ``hq``, ``store_manager``, ``associate`` or
 ``integration``; everything is scoped to the caller's brand and, for store managers and
-associates, to their own store: what lies outside does not exist for the caller (404).
+associates, to their own store: what lies outside does not exist for the caller (404 for a
+path or a filter). A member, store or member of staff named in a body must be known in the
+caller's brand (and a store be the caller's own for store staff); otherwise, whether unknown
+or elsewhere, the answer is the same 422 ``unknown_reference`` naming the field.
 
 Writes accept an ``Idempotency-Key`` header: a retry with the same key answers the resource
 the first request produced, with the same status, and changes nothing.
@@ -10,11 +13,11 @@ the first request produced, with the same status, and changes nothing.
 
 from __future__ import annotations
 
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Response
 from rapport_platform.auth import Principal, Role, require_roles
-from rapport_platform.errors import error_responses
+from rapport_platform.errors import FieldProblem, error_body, error_responses
 from rapport_platform.http import DEFAULT_LIMIT, Cursor, ItemsPage, Limit
 
 from service_orders.application.access import actor_of
@@ -24,10 +27,13 @@ from service_orders.application.commands import (
     CompleteAppointment,
     RecordPurchase,
 )
+from service_orders.application.errors import UnknownMember, UnknownReference, UnknownStaff
 from service_orders.application.handlers import Outcome, ServiceOrdersHandlers
 from service_orders.application.queries import ServiceOrdersQueries
 from service_orders.domain.appointment import AppointmentStatus
 from service_orders.entrypoints.schemas import (
+    EXAMPLE_MEMBER,
+    EXAMPLE_STAFF,
     REPLAYED_HEADER,
     AppointmentId,
     AppointmentView,
@@ -42,6 +48,31 @@ from service_orders.entrypoints.schemas import (
 )
 
 T = TypeVar("T")
+
+UNKNOWN_REFERENCE_HELP = (
+    "A field is invalid (`validation_failed`, `invalid_field`, `invalid_text`), the "
+    "`Idempotency-Key` was used for another request (`idempotency_key_reused`), or the body "
+    "names a member, store or member of staff that is not known in the caller's brand, or a "
+    "store that is not the caller's own for store staff (`unknown_reference`, naming the "
+    "field). Unknown and elsewhere get the same answer. A member registered or a store opened "
+    "a moment ago may take a second to be known here: retry `unknown_reference` for a few "
+    "seconds."
+)
+
+
+def _write_errors(example: UnknownReference, *statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers of a write naming references: ``statuses``, and the 422 explained
+    with ``example`` of the refusal a reference gets."""
+    answers = error_responses(*statuses, 422)
+    problem = FieldProblem(field=f"body.{example.field}", message=example.message)
+    body = error_body("unknown_reference", example.message, [problem])
+    answers[422] = {
+        **answers[422],
+        "description": UNKNOWN_REFERENCE_HELP,
+        "content": {"application/json": {"example": body}},
+    }
+    return answers
+
 
 Caller = Annotated[
     Principal,
@@ -66,7 +97,9 @@ def _booking(routes: APIRouter, handlers: ServiceOrdersHandlers) -> None:
         status_code=201,
         tags=["appointments"],
         summary="Book an appointment",
-        responses=error_responses(401, 403, 404, 422),
+        description="For a member of the caller's brand, at a store of the brand (her own "
+        "store for store staff); the store may be another than the member's home store.",
+        responses=_write_errors(UnknownMember("member_id", EXAMPLE_MEMBER), 401, 403),
     )
     async def book_appointment(
         body: BookAppointmentRequest,
@@ -86,8 +119,9 @@ def _appointment_outcomes(routes: APIRouter, handlers: ServiceOrdersHandlers) ->
         "/appointments/{appointment_id}/completion",
         tags=["appointments"],
         summary="Complete an appointment with the visit that served it",
-        description="Announces a visit with what the member paid (loyalty points follow).",
-        responses=error_responses(401, 403, 404, 409, 422),
+        description="Announces a visit with what the member paid (loyalty points follow). "
+        "`served_by`, when given, must be on the staff of the caller's brand.",
+        responses=_write_errors(UnknownStaff("served_by", EXAMPLE_STAFF), 401, 403, 404, 409),
     )
     async def complete_appointment(
         appointment_id: AppointmentId,
@@ -165,8 +199,9 @@ def _purchase_writes(routes: APIRouter, handlers: ServiceOrdersHandlers) -> None
         status_code=201,
         tags=["purchases"],
         summary="Record a purchase",
-        description="Announces what a member bought (loyalty points follow).",
-        responses=error_responses(401, 403, 404, 422),
+        description="Announces what a member bought (loyalty points follow). The member and "
+        "the store are checked like a booking's.",
+        responses=_write_errors(UnknownMember("member_id", EXAMPLE_MEMBER), 401, 403),
     )
     async def record_purchase(
         body: RecordPurchaseRequest,
