@@ -5,6 +5,9 @@ Idempotent: a second run finds the brand and only logs in.
 
 from __future__ import annotations
 
+import asyncio
+import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +23,10 @@ HQ_USERNAME = "hq"
 HQ_PASSWORD = "lumiere-hq-2026"
 
 STORES = [("Jing'an flagship", "Shanghai"), ("Tianhe", "Guangzhou")]
+
+REPLICA_DEADLINE = 10.0
+"""Seconds service-orders gets to hear of the members and stores identity just created."""
+REPLICA_POLL_INTERVAL = 0.2
 
 
 @dataclass(frozen=True)
@@ -207,18 +214,13 @@ async def _record_visits(
     """One completed gel manicure per member."""
     soon = datetime.now(UTC) + timedelta(hours=1)
     for member_id, store in zip(member_ids, stores * 2, strict=False):
-        appointment = _check(
-            await orders.post(
-                "/v1/appointments",
-                json={
-                    "member_id": member_id,
-                    "store_id": store["store_id"],
-                    "service_code": "gel-manicure",
-                    "scheduled_at": soon.isoformat(),
-                },
-            ),
-            201,
-        )
+        booking = {
+            "member_id": member_id,
+            "store_id": store["store_id"],
+            "service_code": "gel-manicure",
+            "scheduled_at": soon.isoformat(),
+        }
+        appointment = await _book_once_known(orders, booking)
         _check(
             await orders.post(
                 f"/v1/appointments/{appointment['appointment_id']}/completion",
@@ -226,3 +228,33 @@ async def _record_visits(
             ),
             200,
         )
+
+
+async def _book_once_known(orders: httpx.AsyncClient, booking: dict[str, Any]) -> Any:
+    """Books ``booking``, retried while service-orders does not know its member or store yet.
+
+    Service-orders learns them from identity's events, a moment after identity answered; until
+    then it refuses the booking with 422 ``unknown_reference``. Every retry carries the same
+    Idempotency-Key, so that a booking is made once however many attempts it takes.
+    """
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    deadline = time.monotonic() + REPLICA_DEADLINE
+    waited = False
+    while True:
+        response = await orders.post("/v1/appointments", json=booking, headers=headers)
+        if not _unknown_reference(response) or time.monotonic() >= deadline:
+            break
+        if not waited:
+            say(f"  waiting for service-orders to hear of member {booking['member_id']}…")
+            waited = True
+        await asyncio.sleep(REPLICA_POLL_INTERVAL)
+    if waited and response.status_code == 201:
+        say(f"  member {booking['member_id']} is known to service-orders now")
+    return _check(response, 201)
+
+
+def _unknown_reference(response: httpx.Response) -> bool:
+    if response.status_code != 422:
+        return False
+    error: dict[str, Any] = response.json().get("error", {})
+    return error.get("code") == "unknown_reference"

@@ -105,22 +105,18 @@ async def test_a_member_registers_visits_goes_quiet_and_is_welcomed_back(
         assert bound["associate_id"] == brand["associate_id"]
         assert bound["phone"] == "+8613812345678"
 
-    # Two completed services and a purchase.
+    # Two completed services and a purchase. Service-orders hears of her and her store from
+    # identity's events: the first booking is retried until it knows them.
     now = datetime.now(UTC)
     async with platform.client("service-orders", token, trace) as orders:
         for amount in ("268.00", "188.50"):
-            appointment = await ok(
-                await orders.post(
-                    "/v1/appointments",
-                    json={
-                        "member_id": member_id,
-                        "store_id": store_id,
-                        "service_code": "gel-manicure",
-                        "scheduled_at": (now + timedelta(hours=2)).isoformat(),
-                    },
-                ),
-                201,
-            )
+            booking = {
+                "member_id": member_id,
+                "store_id": store_id,
+                "service_code": "gel-manicure",
+                "scheduled_at": (now + timedelta(hours=2)).isoformat(),
+            }
+            appointment = await ok(await _book_once_known(orders, booking), 201)
             await ok(
                 await orders.post(
                     f"/v1/appointments/{appointment['appointment_id']}/completion",
@@ -191,6 +187,21 @@ async def test_a_member_registers_visits_goes_quiet_and_is_welcomed_back(
         lambda: _async(platform.spans.services_in_trace(trace_id) >= SERVICE_NAMES),
         what=f"spans of every service in trace {trace_id}",
     )
+
+
+async def _book_once_known(orders: httpx.AsyncClient, booking: Any) -> httpx.Response:
+    """The booking's answer once service-orders knows its member and store; one
+    Idempotency-Key for every attempt, so that it is booked once."""
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+
+    async def attempt() -> httpx.Response | None:
+        response = await orders.post("/v1/appointments", json=booking, headers=headers)
+        unknown = (
+            response.status_code == 422 and response.json()["error"]["code"] == "unknown_reference"
+        )
+        return None if unknown else response
+
+    return await eventually(attempt, timeout=15, what="service-orders to know her and her store")
 
 
 async def _json_when(request: Any, accept: Any) -> Any:
