@@ -12,6 +12,7 @@ from loyalty.adapters.memory import InMemoryLoyaltyUnitOfWork, in_memory_databas
 from loyalty.adapters.postgres import PostgresLoyaltyUnitOfWork
 from loyalty.application.ports import LoyaltyUnitOfWork
 from rapport_events.clock import ManualClock
+from rapport_events.directory import DIRECTORY_MIGRATIONS
 from rapport_platform.db import migrate
 
 SOURCE = "/rapport/loyalty"
@@ -21,7 +22,7 @@ UnitsOfWork = Callable[[], LoyaltyUnitOfWork]
 
 @pytest_asyncio.fixture
 async def loyalty_pool(pool: asyncpg.Pool) -> asyncpg.Pool:
-    await migrate(pool, MIGRATIONS, component="loyalty")
+    await migrate(pool, MIGRATIONS, DIRECTORY_MIGRATIONS, component="loyalty")
     return pool
 
 

@@ -11,8 +11,12 @@ from loyalty.application.commands import EarnPoints
 from loyalty.application.handlers import LoyaltyHandlers
 from loyalty.application.queries import LoyaltyQueries
 from loyalty.domain.account import stream_id_for
+from loyalty.entrypoints.consumers import subscriptions
 from rapport_events.clock import ManualClock
+from rapport_events.consumer import Handler
 from rapport_events.contracts.loyalty import PointsEarned
+from rapport_events.directory import with_directory
+from rapport_events.envelope import DomainEvent, EventEnvelope
 from rapport_events.registry import registry
 from rapport_events.uow import InMemoryDatabase
 
@@ -58,3 +62,25 @@ async def stream_events(database: InMemoryDatabase, member_id: str = "mbr_1") ->
     events = [registry.decode(item.envelope) for item in stored]
     assert all(isinstance(event, PointsEarned) for event in events)
     return events  # type: ignore[return-value]
+
+
+def consumer_handlers(database: InMemoryDatabase) -> dict[type[DomainEvent], Handler]:
+    """Every handler of the consumer, by event type, as ``bootstrap.py`` wires them: loyalty's
+    own and the directory replica's feed, all behind the replica's guard."""
+    wired = with_directory(subscriptions(handlers_on(database)))
+    return {kind: handler for each in wired for kind, handler in each.handlers.items()}
+
+
+def envelope_of(event: DomainEvent, brand_id: str | None = None) -> EventEnvelope:
+    """``event`` as a producer sends it; ``brand_id`` (the data's by default) in the header."""
+    brand = brand_id or str(event.model_dump()["brand_id"])
+    return EventEnvelope.wrap(event, source="/rapport/tests", brand_id=brand, time=AT)
+
+
+async def consume(
+    database: InMemoryDatabase, event: DomainEvent, envelope: EventEnvelope | None = None
+) -> None:
+    """What the consumer does: the subscribed handler in a unit of work it opened."""
+    async with units_of_work(database)() as uow:
+        handler = consumer_handlers(database)[type(event)]
+        await handler(event, envelope or envelope_of(event), uow)

@@ -4,14 +4,14 @@ import pytest
 from loyalty.adapters.memory import in_memory_database
 from loyalty.application.commands import earn_for_purchase, earn_for_visit
 from loyalty.entrypoints.consumers import subscriptions
-from rapport_events.consumer import Handler, RejectEvent
+from rapport_events.consumer import RejectEvent
+from rapport_events.contracts.identity import MemberBoundToAssociate, MemberRegistered
 from rapport_events.contracts.loyalty import PointsEarned
 from rapport_events.contracts.service_orders import PurchaseRecorded, VisitCompleted
-from rapport_events.envelope import DomainEvent, EventEnvelope
-from rapport_events.topics import SERVICE_ORDERS
+from rapport_events.topics import IDENTITY_MEMBERS, SERVICE_ORDERS
 from rapport_events.uow import InMemoryDatabase
 
-from tests.unit.loyalty.builders import AT, handlers_on, units_of_work
+from tests.unit.loyalty.builders import AT, consume, envelope_of, handlers_on
 
 PURCHASE = PurchaseRecorded(
     purchase_id="pur_1",
@@ -33,26 +33,9 @@ VISIT = VisitCompleted(
 )
 
 
-def envelope_of(event: PurchaseRecorded | VisitCompleted, brand_id: str = "brd_1") -> EventEnvelope:
-    return EventEnvelope.wrap(event, source="/rapport/service-orders", brand_id=brand_id, time=AT)
-
-
 @pytest.fixture
 def database() -> InMemoryDatabase:
     return in_memory_database()
-
-
-def handler_for(database: InMemoryDatabase, kind: type[DomainEvent]) -> Handler:
-    (subscription,) = subscriptions(handlers_on(database))
-    return subscription.handlers[kind]
-
-
-async def consume(
-    database: InMemoryDatabase, event: PurchaseRecorded | VisitCompleted, envelope: EventEnvelope
-) -> None:
-    """What the consumer does: the subscribed handler in a unit of work it opened."""
-    async with units_of_work(database)() as uow:
-        await handler_for(database, type(event))(event, envelope, uow)
 
 
 def test_a_purchase_earns_for_its_purchase_id() -> None:
@@ -101,7 +84,7 @@ async def test_an_event_the_rules_refuse_is_dead_lettered(database: InMemoryData
     await consume(database, PURCHASE, envelope_of(PURCHASE))
     other_brand = PURCHASE.model_copy(update={"purchase_id": "pur_2", "brand_id": "brd_2"})
 
-    with pytest.raises(RejectEvent, match="brand_id 'brd_2'"):
+    with pytest.raises(RejectEvent, match=r"belongs to another brand .* brand_id 'brd_2'"):
         await consume(database, other_brand, envelope_of(other_brand, "brd_2"))
 
     assert len(database.published(PointsEarned)) == 1
@@ -114,8 +97,12 @@ async def test_an_invalid_amount_is_dead_lettered(database: InMemoryDatabase) ->
         await consume(database, negative, envelope_of(negative))
 
 
-def test_subscribes_to_service_orders(database: InMemoryDatabase) -> None:
-    (subscription,) = subscriptions(handlers_on(database))
+def test_subscribes_to_service_orders_and_to_identitys_members(
+    database: InMemoryDatabase,
+) -> None:
+    handled = {each.topic: set(each.handlers) for each in subscriptions(handlers_on(database))}
 
-    assert subscription.topic == SERVICE_ORDERS
-    assert set(subscription.handlers) == {PurchaseRecorded, VisitCompleted}
+    assert handled == {
+        SERVICE_ORDERS: {PurchaseRecorded, VisitCompleted},
+        IDENTITY_MEMBERS: {MemberRegistered, MemberBoundToAssociate},
+    }

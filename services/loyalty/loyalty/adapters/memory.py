@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rapport_events.directory import Directory, DirectoryTables, InMemoryDirectory
 from rapport_events.uow import InMemoryDatabase, InMemoryUnitOfWork
 
 from loyalty.application.ports import PointsBalance, PointsBalances
@@ -18,9 +19,11 @@ from loyalty.application.ports import PointsBalance, PointsBalances
 
 @dataclass
 class LoyaltyTables:
-    """The loyalty database's tables: the balances projection, by member id."""
+    """The loyalty database's tables: the balances projection, by member id, and the replica of
+    identity's directory."""
 
     balances: dict[str, PointsBalance] = field(default_factory=dict)
+    directory: DirectoryTables = field(default_factory=DirectoryTables)
 
 
 def in_memory_database() -> InMemoryDatabase:
@@ -42,6 +45,8 @@ class InMemoryPointsBalances:
 
 class InMemoryLoyaltyUnitOfWork(InMemoryUnitOfWork):
     balances: PointsBalances
+    directory: Directory
 
     def _bind(self, tables: LoyaltyTables) -> None:
         self.balances = InMemoryPointsBalances(tables.balances)
+        self.directory = InMemoryDirectory(tables.directory)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rapport_events.directory import Directory, PostgresDirectory
 from rapport_events.uow import Connection, UnitOfWork
 
 from loyalty.application.ports import PointsBalance, PointsBalances
@@ -57,9 +58,12 @@ class PostgresPointsBalances:
 
 
 class PostgresLoyaltyUnitOfWork(UnitOfWork):
-    """A transaction over the account streams, the balances projection and the outbox."""
+    """A transaction over the account streams, the balances projection, the directory replica
+    and the outbox."""
 
     balances: PointsBalances
+    directory: Directory
 
     def _bind(self, connection: Connection) -> None:
         self.balances = PostgresPointsBalances(connection)
+        self.directory = PostgresDirectory(connection)

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from rapport_events.clock import Clock
+from rapport_events.contracts.identity import MemberBoundToAssociate, MemberRegistered
 from rapport_events.contracts.service_orders import PurchaseRecorded, VisitCompleted
 from rapport_events.envelope import EventEnvelope
 from rapport_events.registry import registry
@@ -14,7 +15,7 @@ from rapport_events.store import ConcurrencyError
 
 from loyalty.application.commands import EarnPoints, earn_for_purchase, earn_for_visit
 from loyalty.application.ports import LoyaltyUnitOfWork, PointsBalance
-from loyalty.domain.account import PointsAccount, stream_id_for
+from loyalty.domain.account import PointsAccount, ensure_same_brand, stream_id_for
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,19 @@ class LoyaltyHandlers:
         self, event: VisitCompleted, envelope: EventEnvelope, uow: LoyaltyUnitOfWork
     ) -> None:
         await earn_within(uow, earn_for_visit(event), caused_by=envelope)
+
+    async def on_member_identified(
+        self,
+        event: MemberRegistered | MemberBoundToAssociate,
+        _envelope: EventEnvelope,
+        uow: LoyaltyUnitOfWork,
+    ) -> None:
+        """Identity's word on a member, which feeds the directory replica in the same unit of
+        work, must name the brand of her points account: the replica must not learn her under
+        another brand."""
+        balance = await uow.balances.get(event.member_id)
+        account_brand = balance.brand_id if balance is not None else None
+        ensure_same_brand(event.member_id, account_brand, event.brand_id)
 
 
 async def load_account(uow: LoyaltyUnitOfWork, member_id: str) -> PointsAccount:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from rapport_events.directory import Directory
 from rapport_events.uow import UnitOfWorkPort
 
 from loyalty.domain.account import PointsAccount
@@ -47,6 +48,8 @@ class PointsBalances(Protocol):
 
 
 class LoyaltyUnitOfWork(UnitOfWorkPort, Protocol):
-    """One transaction over the account streams and the balances projection."""
+    """One transaction over the account streams, the balances projection and the replica of
+    identity's directory."""
 
     balances: PointsBalances
+    directory: Directory

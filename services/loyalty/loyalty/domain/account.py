@@ -16,7 +16,7 @@ from typing import Literal
 from rapport_events.contracts.loyalty import PointsEarned
 from rapport_events.envelope import DomainEvent
 
-from loyalty.domain.errors import AccountMismatch, MissingSource
+from loyalty.domain.errors import AccountMismatch, MemberOfAnotherBrand, MissingSource
 from loyalty.domain.points import points_for
 from loyalty.domain.tiers import Tier, tier_for
 
@@ -27,6 +27,13 @@ STREAM_PREFIX = "points-account-"
 
 def stream_id_for(member_id: str) -> str:
     return f"{STREAM_PREFIX}{member_id}"
+
+
+def ensure_same_brand(member_id: str, account_brand: str | None, brand_id: str) -> None:
+    """An account belongs to the brand of its first earning; nothing of another brand may
+    touch it (``account_brand`` is None while the member has no account)."""
+    if account_brand is not None and account_brand != brand_id:
+        raise MemberOfAnotherBrand(member_id, brand_id)
 
 
 @dataclass
@@ -76,11 +83,7 @@ class PointsAccount:
         """The events that paying ``amount`` yuan produces; none if it earns nothing."""
         if not source_id:
             raise MissingSource()
-        if self.brand_id is not None and brand_id != self.brand_id:
-            raise AccountMismatch(
-                f"brand_id {brand_id!r} does not match the brand {self.brand_id!r} "
-                f"of member {self.member_id!r}'s points account"
-            )
+        ensure_same_brand(self.member_id, self.brand_id, brand_id)
         points = points_for(amount)
         if points == 0 or self.has_applied(reason, source_id):
             return []

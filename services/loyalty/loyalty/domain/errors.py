@@ -27,6 +27,20 @@ class AccountMismatch(LoyaltyError):
     """A command names a member or brand other than the account's own."""
 
 
+class MemberOfAnotherBrand(AccountMismatch):
+    """An earning for a member whose account belongs to another brand.
+
+    Only events earn points, so this reaches the consumer alone, which dead-letters it. The
+    message says so in the words of the directory replica's own refusal and names only the
+    event's brand, never the account's.
+    """
+
+    def __init__(self, member_id: str, brand_id: str) -> None:
+        super().__init__(
+            f"member {member_id!r} belongs to another brand than the event's brand_id {brand_id!r}"
+        )
+
+
 class NoPointsAccount(OutOfScope, LoyaltyError):
     """No account the caller can see: none yet, or one of another brand (answered alike)."""
 
