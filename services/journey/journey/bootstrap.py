@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rapport_events.clock import Clock
+from rapport_events.directory import DIRECTORY_MIGRATIONS, with_directory
 from rapport_platform.service import Runtime, ServiceDefinition
 
 from journey.adapters import MIGRATIONS
@@ -45,8 +46,8 @@ def definition(
         runtime=runtime,
         routers=[router(handlers, queries)],
         errors=ERRORS,
-        migrations=MIGRATIONS,
-        subscriptions=subscriptions(handlers),
+        migrations=[MIGRATIONS, DIRECTORY_MIGRATIONS],
+        subscriptions=with_directory(subscriptions(handlers)),
         consumer_unit_of_work=unit_of_work,
         workers=[timer_worker(handlers, runtime.clock, settings.timer_poll_interval)],
         openapi_tags=[

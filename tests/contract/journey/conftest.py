@@ -11,6 +11,7 @@ from journey.adapters import MIGRATIONS
 from journey.adapters.memory import InMemoryJourneyUnitOfWork, journey_database
 from journey.adapters.postgres import PostgresJourneyUnitOfWork
 from rapport_events.clock import ManualClock
+from rapport_events.directory import DIRECTORY_MIGRATIONS
 from rapport_platform.db import migrate
 
 from tests.contract.journey.backends import NOW, SOURCE, Backend, at_once, waiting_on_a_lock
@@ -18,7 +19,7 @@ from tests.contract.journey.backends import NOW, SOURCE, Backend, at_once, waiti
 
 @pytest_asyncio.fixture
 async def journey_pool(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Pool]:
-    await migrate(pool, MIGRATIONS, component="journey")
+    await migrate(pool, MIGRATIONS, DIRECTORY_MIGRATIONS, component="journey")
     yield pool
 
 

@@ -40,6 +40,16 @@ async def test_an_unknown_member_has_no_journey_until_one_is_loaded(backend: Bac
     assert stored == blank
 
 
+async def test_a_journey_keeps_the_brand_it_was_started_under(backend: Backend) -> None:
+    async with backend.begin() as uow:
+        await uow.journeys.load("mbr_1", BRAND)
+    async with backend.begin() as uow:
+        # The handlers refuse what another brand says about her on this answer.
+        again = await uow.journeys.load("mbr_1", "brd_other")
+
+    assert again.brand_id == BRAND
+
+
 async def test_saved_facts_are_what_the_next_transaction_loads(backend: Backend) -> None:
     async with backend.begin() as uow:
         journey = await uow.journeys.load("mbr_1", BRAND)

@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from rapport_events.clock import Clock
 from rapport_events.contracts.journey import Stage
+from rapport_events.directory import DirectoryTables, InMemoryDirectory
 from rapport_events.uow import InMemoryDatabase, InMemoryUnitOfWork
 
 from journey.application.ports import JourneyView, Outcome, TouchpointRecord
@@ -47,6 +48,8 @@ class JourneyTables:
     timers: dict[str, StoredTimer] = field(default_factory=dict)
     """By timer id, in the order they were armed."""
     touchpoints: dict[str, TouchpointRecord] = field(default_factory=dict)
+    directory: DirectoryTables = field(default_factory=DirectoryTables)
+    """The replica of identity's directory."""
 
     def stages(self, member_id: str) -> list[Stage]:
         """The stages she has moved to, oldest first."""
@@ -179,6 +182,7 @@ class InMemoryJourneyUnitOfWork(InMemoryUnitOfWork):
     timers: InMemoryTimers
     touchpoints: InMemoryTouchpoints
     views: InMemoryJourneyViews
+    directory: InMemoryDirectory
 
     def __init__(
         self, database: InMemoryDatabase, *, source: str = "/rapport/journey", clock: Clock
@@ -191,3 +195,4 @@ class InMemoryJourneyUnitOfWork(InMemoryUnitOfWork):
         self.timers = InMemoryTimers(journey_tables)
         self.touchpoints = InMemoryTouchpoints(journey_tables)
         self.views = InMemoryJourneyViews(journey_tables)
+        self.directory = InMemoryDirectory(journey_tables.directory)

@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 from rapport_events.contracts.journey import Stage
+from rapport_events.directory import PostgresDirectory
 from rapport_events.uow import Connection, UnitOfWork
 
 from journey.application.ports import JourneyView, Outcome, TouchpointRecord
@@ -264,15 +265,18 @@ class PostgresJourneyViews:
 
 
 class PostgresJourneyUnitOfWork(UnitOfWork):
-    """One transaction over the journey's tables, the event store and the outbox."""
+    """One transaction over the journey's tables, the directory replica, the event store and
+    the outbox."""
 
     journeys: PostgresJourneys
     timers: PostgresTimers
     touchpoints: PostgresTouchpoints
     views: PostgresJourneyViews
+    directory: PostgresDirectory
 
     def _bind(self, connection: Connection) -> None:
         self.journeys = PostgresJourneys(connection)
         self.timers = PostgresTimers(connection)
         self.touchpoints = PostgresTouchpoints(connection)
         self.views = PostgresJourneyViews(connection)
+        self.directory = PostgresDirectory(connection)

@@ -3,6 +3,9 @@
 Everything one event or one batch of timers causes happens inside one unit of work: the
 journey's new state, its stage history, its timers, its touchpoint log and the events it
 emits commit together, or none of them.
+
+A journey is its brand's: an event about a member whose journey another brand holds is
+refused (:class:`~journey.domain.errors.MemberOfAnotherBrand`) before it touches anything.
 """
 
 from __future__ import annotations
@@ -83,7 +86,7 @@ class JourneyHandlers:
     async def on_member_registered(
         self, event: MemberRegistered, envelope: EventEnvelope, uow: JourneyUnitOfWork
     ) -> None:
-        journey = await uow.journeys.load(event.member_id, event.brand_id)
+        journey = await _journey_of(uow, event.member_id, event.brand_id)
         journey.register(
             store_id=event.store_id,
             surname=event.surname,
@@ -98,7 +101,7 @@ class JourneyHandlers:
     async def on_member_bound(
         self, event: MemberBoundToAssociate, envelope: EventEnvelope, uow: JourneyUnitOfWork
     ) -> None:
-        journey = await uow.journeys.load(event.member_id, event.brand_id)
+        journey = await _journey_of(uow, event.member_id, event.brand_id)
         journey.bind(event.associate_id, event.store_id)
         await _apply(uow, journey, NOTHING, _Cause.event(envelope), uow.clock.now())
 
@@ -112,7 +115,7 @@ class JourneyHandlers:
             amount=event.amount,
             at=event.completed_at,
         )
-        journey = await uow.journeys.load(event.member_id, event.brand_id)
+        journey = await _journey_of(uow, event.member_id, event.brand_id)
         journey.record_visit(visit)
         reaction = self.rules.on_visit(journey, visit)
         await _apply(uow, journey, reaction, _Cause.event(envelope), uow.clock.now())
@@ -125,6 +128,9 @@ class JourneyHandlers:
     ) -> None:
         """Note the notifier's outcome on the touchpoint log; other services' touchpoints
         (not in the log) are none of journey's business."""
+        journey = await uow.journeys.get(event.member_id)
+        if journey is not None:  # a result about another brand's member is not ours to note
+            journey.ensure_brand(event.brand_id)
         touchpoints = uow.touchpoints
         if isinstance(event, MessageDelivered):
             await touchpoints.resolve(event.touchpoint_id, "delivered", None, event.delivered_at)
@@ -160,6 +166,17 @@ class JourneyHandlers:
                 return
             reaction = self.rules.on_timer(journey, timer, now)
             await _apply(uow, journey, reaction, _Cause.timer(timer), now, facts_changed=False)
+
+
+async def _journey_of(uow: JourneyUnitOfWork, member_id: str, brand_id: str) -> MemberJourney:
+    """Her journey, a blank one of ``brand_id`` if she is new; refused if another brand's.
+
+    Checked on the locked row: of two first events about her side by side, the second reads
+    the journey the first started, whichever brand it says.
+    """
+    journey = await uow.journeys.load(member_id, brand_id)
+    journey.ensure_brand(brand_id)
+    return journey
 
 
 async def _apply(

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from rapport_events.contracts.journey import Stage
+from rapport_events.directory import Directory
 from rapport_events.uow import UnitOfWorkPort
 
 from journey.domain.journey import MemberJourney, StageChange
@@ -102,7 +103,8 @@ class JourneyViews(Protocol):
 
 
 class JourneyUnitOfWork(UnitOfWorkPort, Protocol):
-    """The repositories and the event outbox of one transaction."""
+    """The repositories, the replica of identity's directory and the event outbox of one
+    transaction."""
 
     @property
     def journeys(self) -> Journeys: ...
@@ -115,3 +117,6 @@ class JourneyUnitOfWork(UnitOfWorkPort, Protocol):
 
     @property
     def views(self) -> JourneyViews: ...
+
+    @property
+    def directory(self) -> Directory: ...

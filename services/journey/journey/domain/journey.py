@@ -16,6 +16,8 @@ from rapport_events.contracts.identity import Channel as ProfileChannel
 from rapport_events.contracts.identity import Gender
 from rapport_events.contracts.journey import Stage
 
+from journey.domain.errors import MemberOfAnotherBrand
+
 
 @dataclass(frozen=True)
 class StageChange:
@@ -57,6 +59,11 @@ class MemberJourney:
     @property
     def is_registered(self) -> bool:
         return self.registered_at is not None
+
+    def ensure_brand(self, brand_id: str) -> None:
+        """A journey is its brand's for good: nothing said under another brand may touch it."""
+        if brand_id != self.brand_id:
+            raise MemberOfAnotherBrand(self.member_id, brand_id)
 
     def move_to(self, stage: Stage, reason: str, at: datetime) -> bool:
         """Put her at ``stage``; False when she already stands there."""

@@ -1,31 +1,65 @@
-"""The events journey listens to: registrations, bindings, visits and delivery results."""
+"""The events journey listens to: registrations, bindings, visits and delivery results.
+
+One brand rule for every event journey consumes: an event naming a member that journey knows
+under another brand is dead-lettered with the reason "member ... belongs to another brand than
+the event's brand_id ...", and changes nothing. Journey knows a member's brand from two places,
+and each refuses in those words: the replica of identity's directory (the guard
+``with_directory`` puts before every handler, in ``bootstrap.py``) and her journey (a journey is
+its brand's: :class:`~journey.domain.errors.MemberOfAnotherBrand`), which covers members whose
+registration has not reached the replica yet. A member known to neither starts a journey of the
+event's brand: the producer checked her.
+"""
 
 from __future__ import annotations
 
-from rapport_events.consumer import Subscription
+from collections.abc import Mapping
+from typing import Any
+
+from rapport_events.consumer import Handler, RejectEvent, Subscription
 from rapport_events.contracts.identity import MemberBoundToAssociate, MemberRegistered
 from rapport_events.contracts.notifier import MessageDelivered, MessageDeliveryFailed
 from rapport_events.contracts.service_orders import VisitCompleted
+from rapport_events.envelope import DomainEvent, EventEnvelope
 from rapport_events.topics import IDENTITY_MEMBERS, NOTIFIER_DELIVERIES, SERVICE_ORDERS
 
 from journey.application.handlers import JourneyHandlers
+from journey.domain.errors import MemberOfAnotherBrand
 
 
 def subscriptions(handlers: JourneyHandlers) -> list[Subscription]:
+    """Journey's own handlers; ``bootstrap.py`` adds the directory replica's feed and guard."""
     return [
-        Subscription(
-            topic=IDENTITY_MEMBERS,
-            handlers={
+        _subscribed(
+            IDENTITY_MEMBERS,
+            {
                 MemberRegistered: handlers.on_member_registered,
                 MemberBoundToAssociate: handlers.on_member_bound,
             },
         ),
-        Subscription(topic=SERVICE_ORDERS, handlers={VisitCompleted: handlers.on_visit_completed}),
-        Subscription(
-            topic=NOTIFIER_DELIVERIES,
-            handlers={
+        _subscribed(SERVICE_ORDERS, {VisitCompleted: handlers.on_visit_completed}),
+        _subscribed(
+            NOTIFIER_DELIVERIES,
+            {
                 MessageDelivered: handlers.on_delivery_result,
                 MessageDeliveryFailed: handlers.on_delivery_result,
             },
         ),
     ]
+
+
+def _subscribed(topic: str, handlers: Mapping[type[DomainEvent], Handler]) -> Subscription:
+    """A subscription whose handlers dead-letter the events journey refuses."""
+    return Subscription(
+        topic=topic, handlers={k: _dead_lettering_refusals(h) for k, h in handlers.items()}
+    )
+
+
+def _dead_lettering_refusals(handler: Handler) -> Handler:
+    async def handle(event: Any, envelope: EventEnvelope, uow: Any) -> None:
+        try:
+            await handler(event, envelope, uow)
+        except MemberOfAnotherBrand as refusal:
+            # No retry can make another brand's event acceptable.
+            raise RejectEvent(refusal.message) from refusal
+
+    return handle
