@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rapport_events.clock import Clock
+from rapport_events.directory import DIRECTORY_MIGRATIONS, with_directory
 from rapport_platform.service import Runtime, ServiceDefinition
 
 from notifier.adapters import MIGRATIONS
@@ -40,8 +41,8 @@ def definition(
         runtime=runtime,
         routers=[router(handlers, queries)],
         errors=ERRORS,
-        migrations=MIGRATIONS,
-        subscriptions=subscriptions(handlers),
+        migrations=[MIGRATIONS, DIRECTORY_MIGRATIONS],
+        subscriptions=with_directory(subscriptions(handlers)),
         consumer_unit_of_work=unit_of_work,
         openapi_tags=[
             {"name": "deliveries", "description": "What was sent to whom, and what was not."},

@@ -21,6 +21,7 @@ from notifier.domain.deliveries import Delivery, DeliveryStatus, Touchpoint
 from notifier.domain.templates import ChannelName
 from notifier.settings import SERVICE_NAME
 from rapport_events.clock import ManualClock
+from rapport_events.directory import DIRECTORY_MIGRATIONS
 from rapport_platform.db import migrate
 
 from tests.support.http import BRAND, NOW
@@ -101,8 +102,8 @@ async def _at_once() -> None:
 
 @pytest_asyncio.fixture
 async def notifier_pool(pool: asyncpg.Pool) -> asyncpg.Pool:
-    """A fresh database with the notifier's tables."""
-    await migrate(pool, MIGRATIONS, component=SERVICE_NAME)
+    """A fresh database with the notifier's tables and its replica of identity's directory."""
+    await migrate(pool, MIGRATIONS, DIRECTORY_MIGRATIONS, component=SERVICE_NAME)
     return pool
 
 

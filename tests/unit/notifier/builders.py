@@ -1,4 +1,8 @@
-"""Test data, and the notifier assembled on its in-memory adapters."""
+"""Test data, and the notifier assembled on its in-memory adapters.
+
+Events reach the handlers as the consumer hands them over: through the service's real
+subscriptions, with identity's directory feed and its guard (``with_directory``).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,12 @@ from notifier.adapters.memory import SOURCE, InMemoryNotifierUnitOfWork, Notifie
 from notifier.application.handlers import NotifierHandlers
 from notifier.application.queries import NotifierQueries
 from notifier.domain.deliveries import Delivery
+from notifier.entrypoints.consumers import subscriptions
 from rapport_events.clock import Clock, ManualClock
+from rapport_events.consumer import Handler
 from rapport_events.contracts.journey import TouchpointRequested
-from rapport_events.envelope import EventEnvelope
+from rapport_events.directory import DirectoryTables, with_directory
+from rapport_events.envelope import DomainEvent, EventEnvelope
 from rapport_events.uow import InMemoryDatabase
 
 from tests.support.http import BRAND, NOW, STORE
@@ -74,15 +81,45 @@ def queries_on(database: InMemoryDatabase) -> NotifierQueries:
     return NotifierQueries(units_of_work(database, ManualClock(NOW)))
 
 
+def consumed(handlers: NotifierHandlers) -> dict[type[DomainEvent], Handler]:
+    """Every event type the notifier consumes, and the handler its consumer runs for it."""
+    return {
+        kind: handler
+        for subscription in with_directory(subscriptions(handlers))
+        for kind, handler in subscription.handlers.items()
+    }
+
+
+async def consume(
+    database: InMemoryDatabase,
+    clock: Clock,
+    event: DomainEvent,
+    envelope: EventEnvelope,
+    uow: InMemoryNotifierUnitOfWork | None = None,
+) -> InMemoryNotifierUnitOfWork:
+    """Run the consumer's handler of ``event`` in a unit of work of its own (``uow`` if given,
+    so that a test can see what a refused handler had written in it); returns the unit."""
+    handler = consumed(handlers_on(database, clock))[type(event)]
+    uow = uow or units_of_work(database, clock)()
+    async with uow:
+        await handler(event, envelope, uow)
+    return uow
+
+
 async def deliver(
     database: InMemoryDatabase, clock: Clock, event: TouchpointRequested, *, brand_id: str = BRAND
 ) -> tuple[EventEnvelope, list[EventEnvelope]]:
-    """Hand ``event`` to the handler as the consumer would, in a unit of work of its own;
-    returns the envelope handed over and what the unit of work emitted."""
+    """Hand ``event`` over as the consumer would; returns the envelope handed over and what
+    the unit of work emitted."""
     envelope = envelope_of(event, clock, brand_id)
-    async with units_of_work(database, clock)() as uow:
-        await handlers_on(database, clock).on_touchpoint_requested(event, envelope, uow)
+    uow = await consume(database, clock, event, envelope)
     return envelope, uow.emitted
+
+
+def replica(database: InMemoryDatabase) -> DirectoryTables:
+    """The committed replica of identity's directory, to seed members, stores and staff."""
+    tables: NotifierTables = database.tables
+    return tables.directory
 
 
 def recorded(database: InMemoryDatabase) -> list[Delivery]:

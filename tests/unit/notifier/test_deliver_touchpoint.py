@@ -249,7 +249,7 @@ async def test_an_unknown_template_fails_the_delivery(harness: Harness) -> None:
 async def test_a_touchpoint_of_another_brand_than_its_envelope_is_rejected(
     harness: Harness,
 ) -> None:
-    with pytest.raises(RejectEvent, match="does not match the envelope's brandid"):
+    with pytest.raises(RejectEvent, match="differs from the data's brand_id"):
         await harness.deliver(harness.request(), brand_id=OTHER_BRAND)
 
     assert recorded(harness.database) == []

@@ -70,12 +70,14 @@ def task_for(recipient_id: str) -> dict[str, Any]:
     }
 
 
-async def all_pages(client: httpx.AsyncClient, path: str, **params: Any) -> list[dict[str, Any]]:
+async def all_pages(
+    client: httpx.AsyncClient, path: str, *, caller: Role = Role.HQ, **params: Any
+) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     cursor = None
     while True:
         query = {**params, **({"cursor": cursor} if cursor else {})}
-        body = ok(await client.get(path, params=query, headers=bearer()))
+        body = ok(await client.get(path, params=query, headers=bearer(caller)))
         items.extend(body["items"])
         if body["next_cursor"] is None:
             return items
@@ -189,6 +191,22 @@ async def test_another_brand_does_not_exist_for_the_caller(
         refusal(response, 404, "not_found")
 
 
+async def test_another_brands_deliveries_are_answered_like_unknown_ones(
+    client: httpx.AsyncClient, database: InMemoryDatabase
+) -> None:
+    theirs = touchpoint_requested(1, brand_id=OTHER_BRAND, member_id=OTHER_MEMBER)
+    await deliver(database, ManualClock(NOW), theirs, brand_id=OTHER_BRAND)
+
+    async def listed(params: dict[str, str], caller: Role = Role.HQ) -> Any:
+        return ok(await client.get(DELIVERIES, params=params, headers=bearer(caller)))
+
+    assert (await listed({}))["items"] == []
+    foreign = await listed({"member_id": OTHER_MEMBER})
+    assert foreign == await listed({"member_id": "mbr_unknown"})
+    admin = await listed({"brand_id": OTHER_BRAND}, Role.PLATFORM_ADMIN)
+    assert [item["member_id"] for item in admin["items"]] == [OTHER_MEMBER]
+
+
 async def test_a_platform_admin_names_the_brand(
     client: httpx.AsyncClient, database: InMemoryDatabase
 ) -> None:
@@ -269,6 +287,19 @@ async def test_hq_saves_the_brands_version_of_a_template(client: httpx.AsyncClie
     }
     listed = await all_pages(client, TEMPLATES)
     assert saved in listed
+
+
+async def test_hq_cannot_save_a_template_for_another_brand(client: httpx.AsyncClient) -> None:
+    response = await client.put(
+        f"{TEMPLATES}/welcome_back",
+        params={"brand_id": OTHER_BRAND},
+        json={"channel": "sms", "body": "您好"},
+        headers=bearer(),
+    )
+
+    refusal(response, 404, "not_found")
+    theirs = await all_pages(client, TEMPLATES, caller=Role.PLATFORM_ADMIN, brand_id=OTHER_BRAND)
+    assert {item["source"] for item in theirs} == {"default"}
 
 
 @pytest.mark.parametrize("role", [Role.STORE_MANAGER, Role.ASSOCIATE, Role.INTEGRATION])

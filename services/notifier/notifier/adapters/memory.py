@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from rapport_events.directory import Directory, DirectoryTables, InMemoryDirectory
 from rapport_events.uow import InMemoryDatabase, InMemoryUnitOfWork
 
 from notifier.adapters.local_channel import LocalChannel
@@ -31,10 +32,12 @@ SOURCE = "/rapport/notifier"
 
 @dataclass
 class NotifierTables:
-    """The notifier database's tables: deliveries by touchpoint id, templates by brand and key."""
+    """The notifier database's tables: deliveries by touchpoint id, templates by brand and key,
+    and the replica of identity's directory."""
 
     deliveries: dict[str, Delivery] = field(default_factory=dict)
     templates: dict[tuple[str, str], StoredTemplate] = field(default_factory=dict)
+    directory: DirectoryTables = field(default_factory=DirectoryTables)
 
 
 def in_memory_database() -> InMemoryDatabase:
@@ -126,9 +129,11 @@ class InMemoryNotifierUnitOfWork(InMemoryUnitOfWork):
     deliveries: DeliveryLog
     templates: TemplateStore
     channel: Channel
+    directory: Directory
 
     def _bind(self, tables: NotifierTables) -> None:
         deliveries = InMemoryDeliveries(tables.deliveries)
         self.deliveries = deliveries
         self.templates = InMemoryTemplates(tables.templates)
         self.channel = LocalChannel(deliveries)
+        self.directory = InMemoryDirectory(tables.directory)

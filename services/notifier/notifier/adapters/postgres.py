@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import cast
 
 import asyncpg
+from rapport_events.directory import Directory, PostgresDirectory
 from rapport_events.uow import Connection, UnitOfWork
 
 from notifier.adapters.local_channel import LocalChannel
@@ -203,15 +204,17 @@ def _stored(row: asyncpg.Record) -> StoredTemplate:
 
 
 class PostgresNotifierUnitOfWork(UnitOfWork):
-    """A transaction over deliveries, templates and the outbox; the local channel writes
-    its record in it."""
+    """A transaction over deliveries, templates, the directory replica and the outbox; the
+    local channel writes its record in it."""
 
     deliveries: DeliveryLog
     templates: TemplateStore
     channel: Channel
+    directory: Directory
 
     def _bind(self, connection: Connection) -> None:
         deliveries = PostgresDeliveries(connection)
         self.deliveries = deliveries
         self.templates = PostgresTemplates(connection)
         self.channel = LocalChannel(deliveries)
+        self.directory = PostgresDirectory(connection)

@@ -6,6 +6,10 @@ crash either leaves no trace (the touchpoint is redelivered and handled afresh) 
 delivery together with its result event. Deliveries about one member are decided one at a
 time (``hold_member``), and a delivery row is unique per touchpoint: a touchpoint that arrives
 again, even under a new event id or to two consumers at once, is sent once.
+
+A touchpoint that crosses a brand (its envelope names another brand, or the replica knows its
+recipient or store under another one) is refused with ``RejectEvent`` before anything is
+written, and the consumer dead-letters it with the reason.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rapport_events.clock import Clock
-from rapport_events.consumer import RejectEvent
+from rapport_events.consumer import RejectEvent, brand_mismatch
 from rapport_events.contracts.journey import TouchpointRequested
 from rapport_events.contracts.notifier import MessageDelivered, MessageDeliveryFailed
 from rapport_events.envelope import EventEnvelope
@@ -27,6 +31,7 @@ from rapport_platform.auth import Principal
 from notifier.application.access import acting_brand, ensure_may_edit_templates
 from notifier.application.commands import SaveTemplate, touchpoint_of
 from notifier.application.ports import ChannelReceipt, NotifierUnitOfWork, StoredTemplate
+from notifier.application.references import foreign_reference
 from notifier.application.templates import EffectiveTemplate, effective_template
 from notifier.domain.deliveries import (
     WEEKLY_MARKETING_CAP,
@@ -124,13 +129,21 @@ class NotifierHandlers:
     async def on_touchpoint_requested(
         self, event: TouchpointRequested, envelope: EventEnvelope, uow: NotifierUnitOfWork
     ) -> None:
-        ensure_matches_envelope(event, envelope)
+        touchpoint = touchpoint_of(event)
+        # The consumer refuses a mismatched envelope before any handler runs; checking it again
+        # keeps the handler safe however it is called.
+        reason = brand_mismatch(event, envelope) or await foreign_reference(
+            uow.directory, touchpoint
+        )
+        if reason is not None:
+            # Before anything is held or written: a refused touchpoint leaves no trace.
+            raise RejectEvent(reason)
         await uow.deliveries.hold_member(event.brand_id, event.member_id)
         if await uow.deliveries.exists(event.touchpoint_id):
             log.info("touchpoint %s already handled; ignoring it", event.touchpoint_id)
             return
         attempt = Attempt(
-            touchpoint=touchpoint_of(event),
+            touchpoint=touchpoint,
             delivery_id=self._delivery_ids(),
             now=uow.clock.now(),
             trace_id=trace_id_of(envelope.traceparent),
@@ -160,14 +173,6 @@ class NotifierHandlers:
             touchpoint.brand_id, touchpoint.member_id, self._cap.window_start(message.created_at)
         )
         self._cap.check(sent, message.created_at)
-
-
-def ensure_matches_envelope(event: TouchpointRequested, envelope: EventEnvelope) -> None:
-    if envelope.brandid != event.brand_id:
-        raise RejectEvent(
-            f"brand_id {event.brand_id!r} does not match the envelope's brandid "
-            f"{envelope.brandid!r}"
-        )
 
 
 async def template_for(uow: NotifierUnitOfWork, touchpoint: Touchpoint) -> Template:

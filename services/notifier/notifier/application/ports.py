@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from rapport_events.directory import Directory
 from rapport_events.uow import UnitOfWorkPort
 
 from notifier.domain.deliveries import Delivery, DeliveryStatus, Message
@@ -111,8 +112,10 @@ class TemplateStore(Protocol):
 
 
 class NotifierUnitOfWork(UnitOfWorkPort, Protocol):
-    """One transaction over deliveries, templates, the channel's record and the outbox."""
+    """One transaction over deliveries, templates, the channel's record, the replica of
+    identity's directory and the outbox."""
 
     deliveries: DeliveryLog
     templates: TemplateStore
     channel: Channel
+    directory: Directory

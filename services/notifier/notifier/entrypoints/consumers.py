@@ -2,7 +2,10 @@
 
 The handler runs inside the consumer's unit of work, after its inbox has filtered
 redeliveries of the same event; the repositories and the channel it uses share that
-transaction. A touchpoint of another brand than its envelope's is dead-lettered.
+transaction. ``bootstrap.py`` adds identity's directory feed to them (``with_directory``),
+which keeps the replica the reference checks read and refuses an event naming a member of
+another brand; a touchpoint whose envelope, recipient or store is another brand's is
+dead-lettered too.
 """
 
 from __future__ import annotations
