@@ -218,3 +218,46 @@ async def test_events_of_a_member_not_known_yet_are_applied(begin: Begin) -> Non
 def test_the_replica_subscribes_to_both_identity_topics() -> None:
     topics = {s.topic for s in with_directory([])}
     assert topics == {IDENTITY_MEMBERS, IDENTITY_ORGANISATION}
+
+
+async def test_stores_and_staff_of_another_brand_are_refused_too(begin: Begin) -> None:
+    feed_only = with_directory([])
+    other_brands_staff = "stf_" + "2" * 32
+    await feed(begin, feed_only, StoreOpened(store_id=STORE_A, brand_id=BRAND_A, opened_at=AT))
+    await feed(
+        begin,
+        feed_only,
+        StaffJoined(staff_id=other_brands_staff, brand_id=BRAND_A, role="hq", joined_at=AT),
+    )
+
+    with pytest.raises(RejectEvent, match=f"store '{STORE_A}' belongs to another brand"):
+        await feed(begin, feed_only, StoreOpened(store_id=STORE_A, brand_id=BRAND_B, opened_at=AT))
+    with pytest.raises(RejectEvent, match=f"store '{STORE_A}' belongs to another brand"):
+        await feed(
+            begin,
+            feed_only,
+            StaffJoined(
+                staff_id=ASSOCIATE,
+                brand_id=BRAND_B,
+                store_id=STORE_A,
+                role="associate",
+                joined_at=AT,
+            ),
+        )
+    with pytest.raises(RejectEvent, match=f"staff '{other_brands_staff}' belongs to another"):
+        await feed(
+            begin,
+            feed_only,
+            MemberBoundToAssociate(
+                member_id=MEMBER,
+                brand_id=BRAND_B,
+                store_id="sto_" + "b" * 32,
+                associate_id=other_brands_staff,
+                bound_at=AT,
+            ),
+        )
+
+    async with begin() as uow:
+        assert await uow.directory.store(STORE_A) == KnownStore(STORE_A, BRAND_A)
+        assert await uow.directory.staff(ASSOCIATE) is None
+        assert await uow.directory.member(MEMBER) is None

@@ -21,9 +21,9 @@ is bound to), fed by identity's events through the service's own consumer::
 
 The replica lags identity by the consumer's delay (milliseconds when all is well). A member
 registered a moment ago may therefore be unknown for that moment: a request naming her is
-refused like any unknown reference and succeeds when retried. Consumers apply events of a
-member the replica does not know yet (the producer checked her), and refuse those of a
-member the replica knows under another brand.
+refused like any unknown reference and succeeds when retried. Consumers apply events naming a
+member, store or member of staff the replica does not know yet (the producer checked them),
+and refuse those naming one the replica knows under another brand.
 """
 
 from __future__ import annotations
@@ -121,15 +121,43 @@ async def known_staff(directory: Directory, staff_id: str, *, brand_id: str) -> 
     return staff if staff is not None and staff.brand_id == brand_id else None
 
 
-def foreign_member(event: DomainEvent, member: KnownMember | None) -> str | None:
-    """Why an event naming a member the replica knows under another brand is refused."""
+Known = KnownMember | KnownStore | KnownStaff
+
+REFERENCE_FIELDS: dict[str, str] = {
+    "member_id": "member",
+    "store_id": "store",
+    "staff_id": "staff",
+    "associate_id": "staff",
+    "previous_associate_id": "staff",
+}
+"""The event fields that name something identity owns, and what they name."""
+
+
+async def _look_up(directory: Directory, kind: str, reference: str) -> Known | None:
+    if kind == "member":
+        return await directory.member(reference)
+    if kind == "store":
+        return await directory.store(reference)
+    return await directory.staff(reference)
+
+
+async def foreign_reference(event: DomainEvent, directory: Directory) -> str | None:
+    """Why an event naming a member, store or member of staff the replica knows under another
+    brand than the event's is refused; None when it names none (or none known yet)."""
     brand_id = getattr(event, "brand_id", None)
-    if member is None or brand_id is None or member.brand_id == brand_id:
+    if not isinstance(brand_id, str):
         return None
-    return (
-        f"member {member.member_id!r} belongs to another brand than the event's "
-        f"brand_id {brand_id!r}"
-    )
+    for field_name, kind in REFERENCE_FIELDS.items():
+        reference = getattr(event, field_name, None)
+        if not isinstance(reference, str):
+            continue
+        known = await _look_up(directory, kind, reference)
+        if known is not None and known.brand_id != brand_id:
+            return (
+                f"{kind} {reference!r} belongs to another brand than the event's "
+                f"brand_id {brand_id!r}"
+            )
+    return None
 
 
 # --------------------------------------------------------------------------- the replica's feed
@@ -184,19 +212,17 @@ DIRECTORY_SUBSCRIPTIONS = [
 
 def _guarded(handler: Handler) -> Handler:
     async def guarded(event: Any, envelope: EventEnvelope, uow: Any) -> None:
-        member_id = getattr(event, "member_id", None)
-        if isinstance(member_id, str):
-            reason = foreign_member(event, await uow.directory.member(member_id))
-            if reason is not None:
-                raise RejectEvent(reason)
+        reason = await foreign_reference(event, uow.directory)
+        if reason is not None:
+            raise RejectEvent(reason)
         await handler(event, envelope, uow)
 
     return guarded
 
 
 def with_directory(subscriptions: Sequence[Subscription]) -> list[Subscription]:
-    """The service's subscriptions, plus the replica's feed, each guarded against members of
-    another brand.
+    """The service's subscriptions, plus the replica's feed, each guarded against members,
+    stores and staff of another brand.
 
     The guard runs before anything is applied (the replica's own update included), so an event
     that names a brand-A member under brand B is dead-lettered and changes nothing.

@@ -38,10 +38,10 @@ async def test_a_failure_may_be_followed_by_a_delivery_which_is_final(backend: B
 
     async with backend.begin() as uow:
         resolve = uow.touchpoints.resolve
-        assert await resolve("tpt_1", "failed", "no wechat id", NOW + MINUTE) is True
-        assert await resolve("tpt_1", "delivered", None, NOW + 2 * MINUTE) is True
-        assert await resolve("tpt_1", "failed", "late failure", NOW + 3 * MINUTE) is False
-        assert await resolve("tpt_1", "delivered", None, NOW + 4 * MINUTE) is False
+        assert await resolve("tpt_1", "mbr_1", "failed", "no wechat id", NOW + MINUTE) is True
+        assert await resolve("tpt_1", "mbr_1", "delivered", None, NOW + 2 * MINUTE) is True
+        assert await resolve("tpt_1", "mbr_1", "failed", "late failure", NOW + 3 * MINUTE) is False
+        assert await resolve("tpt_1", "mbr_1", "delivered", None, NOW + 4 * MINUTE) is False
 
     [record] = await logged(backend)
     assert (record.status, record.reason, record.resolved_at) == (
@@ -55,7 +55,7 @@ async def test_a_failure_is_noted_with_its_reason(backend: Backend) -> None:
     await place(backend, "mbr_1")
     async with backend.begin() as uow:
         await uow.touchpoints.record(touchpoint("tpt_1"))
-        assert await uow.touchpoints.resolve("tpt_1", "failed", "opted out", NOW + MINUTE)
+        assert await uow.touchpoints.resolve("tpt_1", "mbr_1", "failed", "opted out", NOW + MINUTE)
 
     [record] = await logged(backend)
     assert (record.status, record.reason, record.resolved_at) == (
@@ -67,4 +67,16 @@ async def test_a_failure_is_noted_with_its_reason(backend: Backend) -> None:
 
 async def test_an_unknown_touchpoint_is_not_resolved(backend: Backend) -> None:
     async with backend.begin() as uow:
-        assert await uow.touchpoints.resolve("tpt_other", "delivered", None, NOW) is False
+        assert await uow.touchpoints.resolve("tpt_other", "mbr_1", "delivered", None, NOW) is False
+
+
+async def test_another_members_touchpoint_is_not_resolved(backend: Backend) -> None:
+    await place(backend, "mbr_1")
+    async with backend.begin() as uow:
+        await uow.touchpoints.record(touchpoint("tpt_1"))
+
+    async with backend.begin() as uow:
+        assert await uow.touchpoints.resolve("tpt_1", "mbr_2", "delivered", None, NOW) is False
+
+    [record] = await logged(backend)
+    assert (record.status, record.resolved_at) == ("requested", None)

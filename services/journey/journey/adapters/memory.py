@@ -136,10 +136,10 @@ class InMemoryTouchpoints:
         return True
 
     async def resolve(
-        self, touchpoint_id: str, status: Outcome, reason: str | None, at: datetime
+        self, touchpoint_id: str, member_id: str, status: Outcome, reason: str | None, at: datetime
     ) -> bool:
         current = self._tables.touchpoints.get(touchpoint_id)
-        if current is None or current.status == "delivered":
+        if current is None or current.member_id != member_id or current.status == "delivered":
             return False
         resolved = replace(current, status=status, reason=reason, resolved_at=at)
         self._tables.touchpoints[touchpoint_id] = resolved

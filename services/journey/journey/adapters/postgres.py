@@ -196,15 +196,16 @@ class PostgresTouchpoints:
         return bool(inserted)
 
     async def resolve(
-        self, touchpoint_id: str, status: Outcome, reason: str | None, at: datetime
+        self, touchpoint_id: str, member_id: str, status: Outcome, reason: str | None, at: datetime
     ) -> bool:
         updated = await self._connection.fetchval(
             """
-            UPDATE touchpoints SET status = $2, reason = $3, resolved_at = $4
-            WHERE touchpoint_id = $1 AND status <> 'delivered'
+            UPDATE touchpoints SET status = $3, reason = $4, resolved_at = $5
+            WHERE touchpoint_id = $1 AND member_id = $2 AND status <> 'delivered'
             RETURNING true
             """,
             touchpoint_id,
+            member_id,
             status,
             reason,
             at,

@@ -127,15 +127,20 @@ class JourneyHandlers:
         uow: JourneyUnitOfWork,
     ) -> None:
         """Note the notifier's outcome on the touchpoint log; other services' touchpoints
-        (not in the log) are none of journey's business."""
+        (not in the log) are none of journey's business, and a result naming another
+        member's touchpoint changes nothing."""
         journey = await uow.journeys.get(event.member_id)
         if journey is not None:  # a result about another brand's member is not ours to note
             journey.ensure_brand(event.brand_id)
         touchpoints = uow.touchpoints
         if isinstance(event, MessageDelivered):
-            await touchpoints.resolve(event.touchpoint_id, "delivered", None, event.delivered_at)
+            await touchpoints.resolve(
+                event.touchpoint_id, event.member_id, "delivered", None, event.delivered_at
+            )
         else:
-            await touchpoints.resolve(event.touchpoint_id, "failed", event.reason, event.failed_at)
+            await touchpoints.resolve(
+                event.touchpoint_id, event.member_id, "failed", event.reason, event.failed_at
+            )
 
     async def fire_due_timers(self, command: FireDueTimers | None = None) -> int:
         """Hand every timer due (by now, on the handlers' clock, unless the command says

@@ -73,10 +73,11 @@ class Touchpoints(Protocol):
         ...
 
     async def resolve(
-        self, touchpoint_id: str, status: Outcome, reason: str | None, at: datetime
+        self, touchpoint_id: str, member_id: str, status: Outcome, reason: str | None, at: datetime
     ) -> bool:
-        """Record the notifier's outcome; a delivery is final, a failure may still be
-        followed by a delivery. False when nothing changed (unknown or already delivered)."""
+        """Record the notifier's outcome on the member's touchpoint; a delivery is final, a
+        failure may still be followed by a delivery. False when nothing changed (unknown,
+        another member's, or already delivered)."""
         ...
 
 
