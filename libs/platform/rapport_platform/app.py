@@ -13,16 +13,18 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from rapport_platform import api_answers
 from rapport_platform.audit import AuditEntry, AuditTrail
 from rapport_platform.auth import Principal
 from rapport_platform.context import correlation_id_var
@@ -92,6 +94,10 @@ def create_app(
         methods=["GET"],
         tags=["operations"],
         summary="Readiness: every dependency answers",
+        responses={
+            200: {"model": Readiness, "description": "Every dependency answers."},
+            503: {"model": Readiness, "description": "A dependency does not answer."},
+        },
     )
     for router in routers:
         app.include_router(router)
@@ -104,6 +110,11 @@ def create_app(
     app.add_middleware(RequestContextMiddleware, audit=audit)
     _add_bearer_scheme(app)
     return app
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "not ready"]
+    checks: dict[str, str] = Field(description="`ok`, or why the dependency does not answer.")
 
 
 async def _healthz() -> dict[str, str]:
@@ -139,6 +150,9 @@ def _field_name(location: Iterable[Any]) -> str:
 
 
 async def _validation_failed(request: Request, error: RequestValidationError) -> JSONResponse:
+    unparsable = _unparsable_body(error)
+    if unparsable is not None:
+        return unparsable
     problems = [
         FieldProblem(field=_field_name(detail.get("loc", ())), message=str(detail.get("msg")))
         for detail in error.errors()
@@ -148,6 +162,23 @@ async def _validation_failed(request: Request, error: RequestValidationError) ->
         error_body("validation_failed", f"the request is invalid: {summary}", problems),
         status_code=422,
     )
+
+
+def _unparsable_body(error: RequestValidationError) -> JSONResponse | None:
+    """A 400 for a body that is not JSON at all: no field of it can be named.
+
+    FastAPI reports it as a validation error located at the offending character
+    (``body.17``), which reads like a field; it is the body's syntax that is wrong.
+    """
+    for detail in error.errors():
+        if detail.get("type") == "json_invalid":
+            why = (detail.get("ctx") or {}).get("error") or detail.get("msg")
+            problem = FieldProblem(field="body", message=f"is not valid JSON: {why}")
+            return JSONResponse(
+                error_body("malformed_json", f"the body is not valid JSON: {why}", [problem]),
+                status_code=400,
+            )
+    return None
 
 
 async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
@@ -232,7 +263,7 @@ def _add_bearer_scheme(app: FastAPI) -> None:
                 BEARER_SCHEME,
                 {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
             )
-            app.openapi_schema = schema
+            app.openapi_schema = api_answers.document(schema)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

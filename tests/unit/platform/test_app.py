@@ -152,13 +152,24 @@ async def test_a_validation_error_names_each_field() -> None:
     assert error["fields"][0]["message"]
 
 
-async def test_malformed_json_is_a_validation_error_not_a_crash() -> None:
+@pytest.mark.parametrize("body", [b"{not json", b'{"phone": "1"', b"\xff\xfe"])
+async def test_a_body_that_is_not_json_is_a_400_not_a_field_error(body: bytes) -> None:
     async with client(build()) as http:
         response = await http.post(
-            "/v1/members", content=b"{not json", headers={"Content-Type": "application/json"}
+            "/v1/members", content=body, headers={"Content-Type": "application/json"}
         )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "malformed_json"
+    assert [problem["field"] for problem in error["fields"]] == ["body"]
+    assert "not valid JSON" in error["message"]
+
+
+async def test_json_of_the_wrong_shape_is_still_a_422_naming_the_body() -> None:
+    async with client(build()) as http:
+        response = await http.post("/v1/members", json=["13812345678"])
     assert response.status_code == 422
-    assert response.json()["error"]["fields"][0]["field"].startswith("body")
+    assert response.json()["error"]["fields"][0]["field"] == "body"
 
 
 async def test_anything_out_of_scope_is_not_found() -> None:

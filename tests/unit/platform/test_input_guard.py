@@ -88,5 +88,5 @@ async def test_ordinary_text_reaches_the_route_unchanged() -> None:
 
 async def test_a_body_that_is_not_json_is_left_to_the_route() -> None:
     response = await send("/members/m1", b"{not json")
-    assert response.status_code == 422
-    assert response.json()["error"]["code"] == "validation_failed"
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "malformed_json"
