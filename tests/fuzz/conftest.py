@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from tests.fuzz.platform import Platform, seeded_platform
+from tests.fuzz.seeded_platform import Platform, seeded_platform
 from tests.support.infrastructure import Endpoints
 
 

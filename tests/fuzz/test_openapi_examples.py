@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from tests.fuzz.platform import Platform, SeededBrand, each_service, platform_admin
+from tests.fuzz.seeded_platform import Platform, SeededBrand, each_service, platform_admin
 
 ID_SHAPE = re.compile(r"^([a-z]{3})_[0-9a-f]{32}$")
 INVITE_CODE_FIELD = "invite_code"

@@ -28,7 +28,7 @@ from schemathesis.engine.recorder import ScenarioRecorder
 from schemathesis.hooks import HookContext
 from schemathesis.schemas import BaseSchema
 
-from tests.fuzz.platform import Platform, SeededBrand, each_service
+from tests.fuzz.seeded_platform import Platform, SeededBrand, each_service
 
 MAX_EXAMPLES = int(os.environ.get("RAPPORT_FUZZ_EXAMPLES", "30"))
 SEED = int(os.environ.get("RAPPORT_FUZZ_SEED", "6"))
