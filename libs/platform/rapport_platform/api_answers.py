@@ -40,12 +40,19 @@ def document(openapi: dict[str, Any]) -> dict[str, Any]:
         _add_platform_answers(operation)
         for status, response in operation["responses"].items():
             if str(status).startswith("4"):
-                response["content"] = {"application/json": {"schema": {"$ref": ERROR_REF}}}
+                _name_the_error_body(response)
     schemas = openapi.setdefault("components", {}).setdefault("schemas", {})
     for name in FASTAPI_VALIDATION_SCHEMAS:
         schemas.pop(name, None)
     _add_error_schemas(schemas)
     return openapi
+
+
+def _name_the_error_body(response: dict[str, Any]) -> None:
+    """The one error body as the answer's schema; a route's own examples are kept."""
+    media = response.get("content", {}).get("application/json", {})
+    kept = {key: value for key, value in media.items() if key in ("example", "examples")}
+    response["content"] = {"application/json": {"schema": {"$ref": ERROR_REF}, **kept}}
 
 
 def _operations(openapi: dict[str, Any]) -> Iterator[dict[str, Any]]:

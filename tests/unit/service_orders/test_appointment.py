@@ -217,3 +217,12 @@ def test_only_a_booked_appointment_can_be_cancelled(clock: ManualClock) -> None:
         completed.cancel(cancelled_by="staff-1", now=clock.now())
     with pytest.raises(TransitionRefused, match=r"^appointment apt_1 is already cancelled$"):
         cancelled.cancel(cancelled_by="staff-1", now=clock.now())
+
+
+def test_a_time_before_the_first_representable_instant_is_refused_not_crashed(
+    clock: ManualClock,
+) -> None:
+    east_of_utc = timezone(timedelta(hours=5))
+    with pytest.raises(InvalidField, match="not a bookable time") as refused:
+        book(clock, datetime(1, 1, 1, 0, 17, tzinfo=east_of_utc))
+    assert refused.value.field == "scheduled_at"

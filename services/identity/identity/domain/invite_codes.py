@@ -12,6 +12,10 @@ from identity.domain.errors import InvalidInviteCode
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 LENGTH = 8
+_LETTERS = "".join(sorted(set(ALPHABET + ALPHABET.lower()) - {"i", "o"}))
+PATTERN = f"^[ -]*(?:[{_LETTERS}][ -]*){{{LENGTH}}}$"
+"""What :func:`parse_invite_code` reads, for API documents: the code in either case, with
+spaces and dashes anywhere."""
 
 RandomBelow = Callable[[int], int]
 """A random source: ``random_below(n)`` is uniform in ``[0, n)``, like ``secrets.randbelow``."""

@@ -15,6 +15,7 @@ from rapport_platform.auth import Principal, Role
 
 from identity.application.handlers import BrandCreated, Session
 from identity.application.queries import MemberView
+from identity.domain.invite_codes import PATTERN as INVITE_CODE_PATTERN
 from identity.domain.organisation import Staff, StaffRole, Store
 
 BRAND_ID = "brd_8c4e0f3a1b2d4e6f8a9b0c1d2e3f4a5b"
@@ -239,6 +240,9 @@ class MemberIn(Body):
     invite_code: str | None = Field(
         default=None,
         max_length=16,
+        # Documented, not enforced here: the domain's refusal (`invalid_invite_code`) says
+        # what is wrong better than a pattern mismatch would.
+        json_schema_extra={"pattern": INVITE_CODE_PATTERN},
         description="An associate's invite code: binds the member to her.",
     )
 
@@ -246,7 +250,14 @@ class MemberIn(Body):
 class BindingIn(Body):
     model_config = examples({"invite_code": INVITE_CODE})
 
-    invite_code: str = Field(min_length=1, max_length=16)
+    invite_code: str = Field(
+        min_length=1,
+        max_length=16,
+        # Documented, not enforced here: the domain's refusal (`invalid_invite_code`) says
+        # what is wrong better than a pattern mismatch would.
+        json_schema_extra={"pattern": INVITE_CODE_PATTERN},
+        description="An associate's invite code: binds the member to her.",
+    )
 
 
 class MemberOut(BaseModel):

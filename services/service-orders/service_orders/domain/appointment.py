@@ -151,7 +151,12 @@ def _bookable_time(scheduled_at: datetime, now: datetime) -> datetime:
             "scheduled_at",
             "scheduled_at must include a timezone offset, e.g. 2026-03-01T10:00:00+08:00",
         )
-    when = scheduled_at.astimezone(UTC)
+    try:
+        when = scheduled_at.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+05:00 is before the first representable instant
+        raise InvalidField(
+            "scheduled_at", f"scheduled_at {scheduled_at.isoformat()} is not a bookable time"
+        ) from None
     if when < now - WALK_IN_WINDOW:
         raise InvalidField(
             "scheduled_at",
