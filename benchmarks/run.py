@@ -34,6 +34,7 @@ from rapport_events.clock import ManualClock  # noqa: E402
 from rapport_events.consumer import EventConsumer, RecordProcessor, Subscription  # noqa: E402
 from rapport_events.contracts.loyalty import PointsEarned  # noqa: E402
 from rapport_events.envelope import EventEnvelope  # noqa: E402
+from rapport_events.kafka_security import KafkaConnection  # noqa: E402
 from rapport_events.outbox import OutboxRelay  # noqa: E402
 from rapport_events.publisher import KafkaPublisher, OutgoingRecord  # noqa: E402
 from rapport_events.schema import PLUMBING_MIGRATIONS  # noqa: E402
@@ -114,22 +115,22 @@ async def bench_append(pool: asyncpg.Pool, events: int) -> Result:
     return Result("event store append", "plain INSERT", measured, reference)
 
 
-async def bench_relay(pool: asyncpg.Pool, bootstrap: str, events: int) -> Result:
+async def bench_relay(pool: asyncpg.Pool, kafka: KafkaConnection, events: int) -> Result:
     prefix = f"bench{uuid.uuid4().hex[:6]}."
-    await ensure_topics(bootstrap, all_topics(prefix), partitions=6)
+    await ensure_topics(kafka, all_topics(prefix), partitions=6)
     clock = ManualClock(AT)
     await pool.execute("TRUNCATE outbox")
     for start in range(0, events, 500):
         async with UnitOfWork(pool, source="/bench", clock=clock) as uow:
             for index in range(start, min(start + 500, events)):
                 uow.emit(earned(index % 100, index + 1), brand_id="brd_bench")
-    publisher = KafkaPublisher(bootstrap)
+    publisher = KafkaPublisher(kafka)
     await publisher.start()
     try:
         records = [
             OutgoingRecord.of(prefix + "direct", envelope(i % 100, i + 1)) for i in range(events)
         ]
-        await ensure_topics(bootstrap, [prefix + "direct"], partitions=6)
+        await ensure_topics(kafka, [prefix + "direct"], partitions=6)
 
         async def direct() -> None:
             for start in range(0, events, 500):
@@ -148,11 +149,11 @@ async def bench_relay(pool: asyncpg.Pool, bootstrap: str, events: int) -> Result
     return Result("outbox relay to Kafka", "direct idempotent send", measured, reference)
 
 
-async def bench_consumer(pool: asyncpg.Pool, bootstrap: str, events: int) -> Result:
+async def bench_consumer(pool: asyncpg.Pool, kafka: KafkaConnection, events: int) -> Result:
     prefix = f"bench{uuid.uuid4().hex[:6]}."
-    await ensure_topics(bootstrap, all_topics(prefix), partitions=6)
+    await ensure_topics(kafka, all_topics(prefix), partitions=6)
     await pool.execute("CREATE TABLE IF NOT EXISTS applied (event_id text, points int)")
-    publisher = KafkaPublisher(bootstrap)
+    publisher = KafkaPublisher(kafka)
     await publisher.start()
     topic = prefix + LOYALTY_POINTS
     await publisher.publish(
@@ -175,7 +176,7 @@ async def bench_consumer(pool: asyncpg.Pool, bootstrap: str, events: int) -> Res
 
         consumer = AIOKafkaConsumer(
             topic,
-            bootstrap_servers=bootstrap,
+            **kafka.client_options(),
             group_id=prefix + "plain",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -199,7 +200,7 @@ async def bench_consumer(pool: asyncpg.Pool, bootstrap: str, events: int) -> Res
 
     reference = await rate(events, plain_consumer)
     await pool.execute("TRUNCATE applied")
-    dead_letters = KafkaPublisher(bootstrap)
+    dead_letters = KafkaPublisher(kafka)
     await dead_letters.start()
     processor = RecordProcessor(
         service="bench",
@@ -209,7 +210,7 @@ async def bench_consumer(pool: asyncpg.Pool, bootstrap: str, events: int) -> Res
         clock=ManualClock(AT),
         topic_prefix=prefix,
     )
-    consumer = EventConsumer(processor, bootstrap_servers=bootstrap, group_id=prefix + "inbox")
+    consumer = EventConsumer(processor, connection=kafka, group_id=prefix + "inbox")
 
     async def idempotent() -> None:
         task = asyncio.create_task(consumer.run())
@@ -239,8 +240,8 @@ async def main(events: int, rounds: int) -> int:
             print(f"round {round_number}/{rounds}…", flush=True)
             for result in (
                 await bench_append(pool, events),
-                await bench_relay(pool, endpoints.kafka_bootstrap, events),
-                await bench_consumer(pool, endpoints.kafka_bootstrap, events),
+                await bench_relay(pool, endpoints.kafka, events),
+                await bench_consumer(pool, endpoints.kafka, events),
             ):
                 results.setdefault(result.name, []).append(result)
                 print(

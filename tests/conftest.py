@@ -77,7 +77,7 @@ async def pool(database: str) -> AsyncIterator[asyncpg.Pool]:
 async def topic_prefix(endpoints: Endpoints) -> str:
     """A prefix under which this test's topics exist on the shared broker."""
     prefix = unique("t") + "."
-    await ensure_topics(endpoints.kafka_bootstrap, all_topics(prefix), partitions=3)
+    await ensure_topics(endpoints.kafka, all_topics(prefix), partitions=3)
     return prefix
 
 

@@ -1,7 +1,9 @@
 """The local Kafka: one KRaft broker and controller on a JVM, its files in .local/kafka/."""
 
 import base64
+import hashlib
 import secrets
+import shutil
 import socket
 import struct
 from pathlib import Path
@@ -10,7 +12,15 @@ from deploy.local import processes
 from deploy.local.console import say
 from deploy.local.installer import java, kafka_dir, kafka_jars_ready, kafka_libs, kafka_version
 from deploy.local.processes import RunState
-from deploy.local.stack_config import Ports, StackError
+from deploy.local.stack_config import (
+    KAFKA_BROKER_PASSWORD,
+    KAFKA_BROKER_USER,
+    KAFKA_PASSWORD,
+    KAFKA_SASL_MECHANISM,
+    KAFKA_USER,
+    Ports,
+    StackError,
+)
 
 # A cold JVM on two cores needs most of this on the first start.
 KAFKA_START_TIMEOUT = 120.0
@@ -38,17 +48,48 @@ Configuration:
 """
 
 
+def _jaas(module: str, username: str, password: str, **extra: str) -> str:
+    options = {"username": username, "password": password, **extra}
+    listed = " ".join(f'{name}="{value}"' for name, value in options.items())
+    return f"org.apache.kafka.common.security.{module} required {listed};"
+
+
+def _security_properties() -> dict[str, str]:
+    """SCRAM for clients and between brokers, PLAIN towards the controller, ACLs for all.
+
+    Nothing is allowed without an ACL; the platform's services (and the broker itself) are
+    super users, an integration's principal gets ACLs on its own ingestion topic only.
+    """
+    broker, secret = KAFKA_BROKER_USER, KAFKA_BROKER_PASSWORD
+    return {
+        "listener.security.protocol.map": "CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+        "listener.name.client.sasl.enabled.mechanisms": KAFKA_SASL_MECHANISM,
+        "listener.name.client.scram-sha-512.sasl.jaas.config": _jaas(
+            "scram.ScramLoginModule", broker, secret
+        ),
+        "sasl.mechanism.inter.broker.protocol": KAFKA_SASL_MECHANISM,
+        "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.controller.plain.sasl.jaas.config": _jaas(
+            "plain.PlainLoginModule", broker, secret, **{f"user_{broker}": secret}
+        ),
+        "sasl.mechanism.controller.protocol": "PLAIN",
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "allow.everyone.if.no.acl.found": "false",
+        "super.users": f"User:{KAFKA_USER};User:{broker}",
+    }
+
+
 def _kafka_properties(ports: Ports) -> str:
     settings = {
         "process.roles": "broker,controller",
         "node.id": "1",
         "listeners": (
-            f"PLAINTEXT://127.0.0.1:{ports.kafka},CONTROLLER://127.0.0.1:{ports.kafka_controller}"
+            f"CLIENT://127.0.0.1:{ports.kafka},CONTROLLER://127.0.0.1:{ports.kafka_controller}"
         ),
-        "advertised.listeners": f"PLAINTEXT://127.0.0.1:{ports.kafka}",
-        "inter.broker.listener.name": "PLAINTEXT",
+        "advertised.listeners": f"CLIENT://127.0.0.1:{ports.kafka}",
+        "inter.broker.listener.name": "CLIENT",
         "controller.listener.names": "CONTROLLER",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        **_security_properties(),
         "controller.quorum.bootstrap.servers": f"127.0.0.1:{ports.kafka_controller}",
         "log.dirs": str(kafka_dir() / "data"),
         "num.partitions": "3",
@@ -128,33 +169,73 @@ def _require_java_and_jars() -> str:
     return java_binary
 
 
+def _scram_users() -> dict[str, str]:
+    return {KAFKA_USER: KAFKA_PASSWORD, KAFKA_BROKER_USER: KAFKA_BROKER_PASSWORD}
+
+
+def _users_fingerprint() -> str:
+    """Names which users (and passwords) the storage was formatted with, without the secrets."""
+    listed = ";".join(f"{name}={password}" for name, password in sorted(_scram_users().items()))
+    return hashlib.sha256(listed.encode()).hexdigest()
+
+
+def _formatted_without_these_users() -> bool:
+    marker = kafka_dir() / "scram-users.sha256"
+    formatted = (kafka_dir() / "data" / "meta.properties").exists()
+    return formatted and _read(marker) != _users_fingerprint()
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return ""
+
+
 def _format_kafka_storage(java_binary: str, properties: Path) -> None:
+    """Formats the storage once, with the SCRAM credentials of the platform and the broker.
+
+    KRaft keeps SCRAM credentials in the cluster metadata, and on a SCRAM-only listener nobody
+    could log in to add them later; so storage formatted before SASL (or with other local
+    passwords) is formatted again. Only this machine's development topics are lost.
+    """
+    if _formatted_without_these_users():
+        say("kafka: the storage predates the local SASL users; formatting it again")
+        shutil.rmtree(kafka_dir() / "data")
     if (kafka_dir() / "data" / "meta.properties").exists():
         return
     id_file = kafka_dir() / "cluster.id"
     if not id_file.exists():
         id_file.write_text(_kafka_cluster_id() + "\n")
-    cluster_id = id_file.read_text().strip()
     say("formatting Kafka storage…")
     processes.run(
-        [
-            java_binary,
-            f"-Dlog4j2.configurationFile={kafka_dir() / 'log4j2.yaml'}",
-            f"-Dkafka.logs.dir={kafka_dir() / 'logs'}",
-            "-cp",
-            _kafka_classpath(),
-            "kafka.tools.StorageTool",
-            "format",
-            "-t",
-            cluster_id,
-            "-c",
-            str(properties),
-            "--standalone",
-            "--ignore-formatted",
-        ],
+        _format_command(java_binary, properties, id_file.read_text().strip()),
         what="formatting Kafka storage",
         cwd=kafka_dir(),
     )
+    (kafka_dir() / "scram-users.sha256").write_text(_users_fingerprint() + "\n")
+
+
+def _format_command(java_binary: str, properties: Path, cluster_id: str) -> list[str]:
+    scram = [
+        f"--add-scram={KAFKA_SASL_MECHANISM}=[name={name},password={password}]"
+        for name, password in _scram_users().items()
+    ]
+    return [
+        java_binary,
+        f"-Dlog4j2.configurationFile={kafka_dir() / 'log4j2.yaml'}",
+        f"-Dkafka.logs.dir={kafka_dir() / 'logs'}",
+        "-cp",
+        _kafka_classpath(),
+        "kafka.tools.StorageTool",
+        "format",
+        "-t",
+        cluster_id,
+        "-c",
+        str(properties),
+        "--standalone",
+        *scram,
+    ]
 
 
 def _fresh_logs(logs: Path) -> tuple[Path, Path]:

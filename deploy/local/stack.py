@@ -184,7 +184,9 @@ def _up(components: Sequence[str]) -> None:
     began = time.monotonic()
     ends = start(components)
     say(f"stack up in {time.monotonic() - began:.1f}s")
-    shown = {"postgres": ends.pg_dsn, "redis": ends.redis_url, "kafka": ends.kafka_bootstrap}
+    login = ends.kafka_login
+    kafka = f"{ends.kafka_bootstrap} ({login.sasl_mechanism} user {login.username})"
+    shown = {"postgres": ends.pg_dsn, "redis": ends.redis_url, "kafka": kafka}
     for name in components:
         say(f"  {name:<9} {shown[name]}")
 

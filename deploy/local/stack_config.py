@@ -1,7 +1,7 @@
 """What the local stack is: where it keeps its files, its credentials, ports and endpoints."""
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -19,6 +19,18 @@ SERVICE_DATABASES = (
 )
 COMPONENTS = ("postgres", "redis", "kafka")
 
+# The local broker authenticates every client (SASL/SCRAM) and authorises it (ACLs), as a
+# production cluster does, so that what the tests prove about access holds there too. These
+# credentials are for this machine only; rapport_platform.settings defaults to the same ones.
+KAFKA_SECURITY_PROTOCOL = "SASL_PLAINTEXT"
+KAFKA_SASL_MECHANISM = "SCRAM-SHA-512"
+KAFKA_USER = "rapport"
+KAFKA_PASSWORD = "rapport-local-kafka"
+# The broker's own principal: between brokers (SCRAM) and towards the controller (PLAIN, the
+# one SASL mechanism a KRaft controller listener offers).
+KAFKA_BROKER_USER = "broker"
+KAFKA_BROKER_PASSWORD = "rapport-local-broker"
+
 
 class StackError(Exception):
     """Something the person running the stack has to act on; the message says what."""
@@ -33,10 +45,21 @@ class Ports:
 
 
 @dataclass(frozen=True)
+class KafkaLogin:
+    """How a client authenticates to the local broker."""
+
+    security_protocol: str = KAFKA_SECURITY_PROTOCOL
+    sasl_mechanism: str = KAFKA_SASL_MECHANISM
+    username: str = KAFKA_USER
+    password: str = field(default=KAFKA_PASSWORD, repr=False)
+
+
+@dataclass(frozen=True)
 class Endpoints:
     pg_dsn: str
     kafka_bootstrap: str
     redis_url: str
+    kafka_login: KafkaLogin = field(default_factory=KafkaLogin)
 
 
 def _port_from_env(variable: str, default: int) -> int:

@@ -20,7 +20,7 @@ ReadBack = Callable[[str, int], Awaitable[list[Received]]]
 
 @pytest_asyncio.fixture
 async def kafka_publisher(endpoints: Endpoints) -> AsyncIterator[KafkaPublisher]:
-    kafka = KafkaPublisher(endpoints.kafka_bootstrap)
+    kafka = KafkaPublisher(endpoints.kafka)
     await kafka.start()
     try:
         yield kafka
@@ -42,7 +42,7 @@ def publisher_and_reader(request: pytest.FixtureRequest) -> tuple[Publisher, Rea
     kafka: KafkaPublisher = request.getfixturevalue("kafka_publisher")
 
     async def read_kafka(topic: str, expected: int) -> list[Received]:
-        records = await read_topic(endpoints.kafka_bootstrap, topic, expected=expected)
+        records = await read_topic(endpoints.kafka, topic, expected=expected)
         return [(r.key, r.value, [(k, bytes(v)) for k, v in r.headers]) for r in records]
 
     return kafka, read_kafka, prefix

@@ -73,7 +73,7 @@ async def platform(
 ) -> AsyncIterator[RunningPlatform]:
     run = uuid.uuid4().hex[:8]
     prefix = f"e2e{run}."
-    await ensure_topics(endpoints.kafka_bootstrap, all_topics(prefix), partitions=3)
+    await ensure_topics(endpoints.kafka, all_topics(prefix), partitions=3)
     redis_url = endpoints.redis_url.rsplit("/", 1)[0] + f"/{E2E_REDIS_DB}"
     redis = Redis.from_url(redis_url)
     await redis.delete(CLOCK_OFFSET_KEY)
@@ -81,7 +81,7 @@ async def platform(
     databases = [f"e2e_{run}_{spec.package}" for spec in SERVICES]
     common = {
         "RAPPORT_ENV": "test",
-        "RAPPORT_KAFKA_BOOTSTRAP": endpoints.kafka_bootstrap,
+        **endpoints.kafka_environment(),
         "RAPPORT_REDIS_URL": redis_url,
         "RAPPORT_TOPIC_PREFIX": prefix,
         "RAPPORT_KAFKA_PARTITIONS": "3",

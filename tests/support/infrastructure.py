@@ -1,10 +1,14 @@
 """Where the tests find PostgreSQL, Kafka and Redis.
 
 First match wins:
-1. RAPPORT_TEST_PG_DSN, RAPPORT_TEST_KAFKA and RAPPORT_TEST_REDIS, all three set;
-2. a reachable Docker engine: throwaway containers, removed when the session ends;
-3. the local stack of deploy/local/stack.py, started if it is not running (and left running,
-   so the next session starts at once).
+1. RAPPORT_TEST_PG_DSN, RAPPORT_TEST_KAFKA and RAPPORT_TEST_REDIS, all three set (with
+   RAPPORT_TEST_KAFKA_USERNAME and RAPPORT_TEST_KAFKA_PASSWORD for a broker that wants SASL/SCRAM,
+   RAPPORT_TEST_KAFKA_SECURITY_PROTOCOL defaulting to SASL_PLAINTEXT when they are set);
+2. a reachable Docker engine: throwaway containers, removed when the session ends (that Kafka
+   has no SASL: the tests of authentication and ACLs skip there);
+3. the local stack of deploy/local/stack.py on the ports of RAPPORT_PG_PORT, RAPPORT_REDIS_PORT
+   and RAPPORT_KAFKA_PORT, started if it is not running (and left running, so the next session
+   starts at once), its Kafka with SASL/SCRAM and ACLs.
 When none works the tests that need them are skipped, except under CI=true, where that fails.
 """
 
@@ -21,6 +25,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from rapport_events.kafka_security import KafkaConnection
 
 STACK_SCRIPT = Path(__file__).resolve().parents[2] / "deploy" / "local" / "stack.py"
 ENVIRONMENT = ("RAPPORT_TEST_PG_DSN", "RAPPORT_TEST_KAFKA", "RAPPORT_TEST_REDIS")
@@ -29,16 +34,37 @@ ENVIRONMENT = ("RAPPORT_TEST_PG_DSN", "RAPPORT_TEST_KAFKA", "RAPPORT_TEST_REDIS"
 @dataclass(frozen=True)
 class Endpoints:
     pg_dsn: str
-    kafka_bootstrap: str
+    kafka: KafkaConnection
     redis_url: str
     origin: str = "environment"
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        return self.kafka.bootstrap_servers
+
+    def kafka_settings(self) -> dict[str, Any]:
+        """The ``ServiceSettings`` fields that make a service reach this Kafka."""
+        kafka = self.kafka
+        return {
+            "kafka_bootstrap": kafka.bootstrap_servers,
+            "kafka_security_protocol": kafka.security_protocol,
+            "kafka_sasl_mechanism": kafka.sasl_mechanism,
+            "kafka_username": kafka.username,
+            "kafka_password": kafka.password,
+        }
+
+    def kafka_environment(self) -> dict[str, str]:
+        """The same as ``RAPPORT_*`` variables, for a service run as a process."""
+        return {
+            f"RAPPORT_{name.upper()}": str(value) for name, value in self.kafka_settings().items()
+        }
 
 
 @cache
 def resolve_endpoints() -> Endpoints:
     pg_dsn, kafka, redis = (os.environ.get(name, "") for name in ENVIRONMENT)
     if pg_dsn and kafka and redis:
-        return Endpoints(pg_dsn, kafka, redis, origin="environment")
+        return Endpoints(pg_dsn, _kafka_from_environment(kafka), redis, origin="environment")
     failures: list[str] = []
     if _docker_reachable():
         try:
@@ -53,6 +79,19 @@ def resolve_endpoints() -> Endpoints:
     if os.environ.get("CI", "").lower() == "true":
         raise RuntimeError(reason)
     pytest.skip(reason)
+
+
+def _kafka_from_environment(bootstrap: str) -> KafkaConnection:
+    username = os.environ.get("RAPPORT_TEST_KAFKA_USERNAME", "")
+    return KafkaConnection.parse(
+        bootstrap,
+        security_protocol=os.environ.get(
+            "RAPPORT_TEST_KAFKA_SECURITY_PROTOCOL", "SASL_PLAINTEXT" if username else "PLAINTEXT"
+        ),
+        sasl_mechanism=os.environ.get("RAPPORT_TEST_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512"),
+        username=username,
+        password=os.environ.get("RAPPORT_TEST_KAFKA_PASSWORD", ""),
+    )
 
 
 def _docker_reachable() -> bool:
@@ -105,7 +144,7 @@ def _containers() -> Endpoints:
     redis_host, redis_port = redis.get_container_host_ip(), redis.get_exposed_port(6379)
     return Endpoints(
         pg_dsn=postgres.get_connection_url(),
-        kafka_bootstrap=kafka.get_bootstrap_server(),
+        kafka=KafkaConnection(kafka.get_bootstrap_server()),
         redis_url=f"redis://{redis_host}:{redis_port}/0",
         origin="containers",
     )
@@ -126,4 +165,12 @@ def _load_stack() -> ModuleType:
 
 def _local_stack() -> Endpoints:
     found = _load_stack().ensure_running()
-    return Endpoints(found.pg_dsn, found.kafka_bootstrap, found.redis_url, origin="local stack")
+    login = found.kafka_login
+    kafka = KafkaConnection.parse(
+        found.kafka_bootstrap,
+        security_protocol=login.security_protocol,
+        sasl_mechanism=login.sasl_mechanism,
+        username=login.username,
+        password=login.password,
+    )
+    return Endpoints(found.pg_dsn, kafka, found.redis_url, origin="local stack")

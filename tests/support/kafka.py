@@ -6,15 +6,16 @@ import time
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
+from rapport_events.kafka_security import KafkaConnection
 
 
 async def read_topic(
-    bootstrap_servers: str, topic: str, *, expected: int, timeout: float = 20.0
+    kafka: KafkaConnection, topic: str, *, expected: int, timeout: float = 20.0
 ) -> list[Any]:
     """All records of ``topic`` from the beginning, once at least ``expected`` are there."""
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=bootstrap_servers,
+        **kafka.client_options(),
         group_id=None,
         auto_offset_reset="earliest",
         enable_auto_commit=False,

@@ -26,6 +26,7 @@ from opentelemetry.trace import SpanKind
 
 from rapport_events.clock import Clock
 from rapport_events.envelope import DomainEvent, EventEnvelope, MalformedEvent
+from rapport_events.kafka_security import KafkaConnection
 from rapport_events.publisher import OutgoingRecord, Publisher
 from rapport_events.registry import EventRegistry, registry
 from rapport_events.store import ConcurrencyError
@@ -334,10 +335,14 @@ class EventConsumer:
     """Runs a :class:`RecordProcessor` on a Kafka consumer group with manual commits."""
 
     def __init__(
-        self, processor: RecordProcessor, *, bootstrap_servers: str, group_id: str | None = None
+        self,
+        processor: RecordProcessor,
+        *,
+        connection: KafkaConnection,
+        group_id: str | None = None,
     ) -> None:
         self.processor = processor
-        self._bootstrap_servers = bootstrap_servers
+        self._connection = connection
         self._group_id = group_id or processor.service
         self._lock = asyncio.Lock()
         self._consumer: Any = None
@@ -347,7 +352,7 @@ class EventConsumer:
         from aiokafka import AIOKafkaConsumer
 
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=self._bootstrap_servers,
+            **self._connection.client_options(),
             group_id=self._group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

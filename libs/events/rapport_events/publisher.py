@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rapport_events.envelope import EventEnvelope
+from rapport_events.kafka_security import KafkaConnection
 
 Headers = list[tuple[str, bytes]]
 
@@ -40,11 +41,13 @@ class Publisher:
 class KafkaPublisher(Publisher):
     """aiokafka producer with idempotence (acks=all), keyed records, ordered per partition."""
 
-    def __init__(self, bootstrap_servers: str, *, client_id: str = "rapport") -> None:
+    def __init__(self, connection: KafkaConnection, *, client_id: str = "rapport") -> None:
         from aiokafka import AIOKafkaProducer
 
+        # aiokafka's default partitioner hashes the key with murmur2, as Java clients do (and
+        # librdkafka clients set to murmur2_random): one member's records share a partition.
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap_servers,
+            **connection.client_options(),
             client_id=client_id,
             enable_idempotence=True,
             linger_ms=5,

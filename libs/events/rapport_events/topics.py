@@ -11,6 +11,8 @@ import contextlib
 from collections.abc import Iterable
 from typing import Any
 
+from rapport_events.kafka_security import KafkaConnection
+
 IDENTITY_MEMBERS = "rapport.identity.members"
 IDENTITY_ORGANISATION = "rapport.identity.organisation"
 SERVICE_ORDERS = "rapport.service-orders.orders"
@@ -41,12 +43,12 @@ def all_topics(prefix: str = "") -> list[str]:
     return [prefix + name for name in names]
 
 
-async def ensure_topics(bootstrap_servers: str, names: Iterable[str], partitions: int) -> None:
+async def ensure_topics(connection: KafkaConnection, names: Iterable[str], partitions: int) -> None:
     """Create the topics that do not exist yet (idempotent)."""
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     from aiokafka.errors import TopicAlreadyExistsError
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(**connection.client_options())
     await admin.start()
     try:
         existing = set(await admin.list_topics())

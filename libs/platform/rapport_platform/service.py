@@ -88,10 +88,9 @@ class Runtime:
         self._pool = await create_pool(settings.database_url)
         await migrate(self._pool, *migrations, component=component)
         self._redis = Redis.from_url(settings.redis_url)
-        await ensure_topics(
-            settings.kafka_bootstrap, all_topics(settings.topic_prefix), settings.kafka_partitions
-        )
-        self._publisher = KafkaPublisher(settings.kafka_bootstrap, client_id=component)
+        kafka = settings.kafka_connection()
+        await ensure_topics(kafka, all_topics(settings.topic_prefix), settings.kafka_partitions)
+        self._publisher = KafkaPublisher(kafka, client_id=component)
         await self._publisher.start()
 
     async def close(self) -> None:
@@ -253,7 +252,7 @@ def _consumer(definition: ServiceDefinition) -> EventConsumer | None:
     )
     return EventConsumer(
         processor,
-        bootstrap_servers=settings.kafka_bootstrap,
+        connection=settings.kafka_connection(),
         group_id=settings.topic_prefix + definition.name,
     )
 

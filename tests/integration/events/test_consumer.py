@@ -34,7 +34,7 @@ async def record_points(event: PointsEarned, envelope: EventEnvelope, uow: UnitO
 
 @pytest_asyncio.fixture
 async def publisher(endpoints: Endpoints) -> AsyncIterator[KafkaPublisher]:
-    kafka = KafkaPublisher(endpoints.kafka_bootstrap)
+    kafka = KafkaPublisher(endpoints.kafka)
     await kafka.start()
     try:
         yield kafka
@@ -56,7 +56,7 @@ async def running_consumer(
         topic_prefix=topic_prefix,
     )
     consumer = EventConsumer(
-        processor, bootstrap_servers=endpoints.kafka_bootstrap, group_id=topic_prefix + "loyalty"
+        processor, connection=endpoints.kafka, group_id=topic_prefix + "loyalty"
     )
     task = asyncio.create_task(consumer.run())
     try:
@@ -127,7 +127,7 @@ async def test_a_malformed_record_is_dead_lettered_and_the_next_one_processed(
 
     await eventually(lambda: _has(pool, 1), what="the good event applied")
     dead = await read_topic(
-        endpoints.kafka_bootstrap, topic_prefix + dead_letter_topic("loyalty"), expected=4
+        endpoints.kafka, topic_prefix + dead_letter_topic("loyalty"), expected=4
     )
 
     assert await applied(pool) == [("m1", 8)]

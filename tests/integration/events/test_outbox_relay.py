@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
@@ -88,7 +89,7 @@ async def test_a_relay_killed_mid_stream_loses_nothing_and_keeps_member_order(
 
     first = await _start_relay(database, endpoints, topic_prefix)
     writing = asyncio.create_task(write_events(pool, members, per_member))
-    await read_topic(endpoints.kafka_bootstrap, topic, expected=1, timeout=30)
+    await read_topic(endpoints.kafka, topic, expected=1, timeout=30)
     first.send_signal(signal.SIGKILL)
     await first.wait()
     await writing
@@ -97,7 +98,7 @@ async def test_a_relay_killed_mid_stream_loses_nothing_and_keeps_member_order(
     second = await _start_relay(database, endpoints, topic_prefix)
 
     async def every_event_arrived() -> list[EventEnvelope] | None:
-        records = await read_topic(endpoints.kafka_bootstrap, topic, expected=1)
+        records = await read_topic(endpoints.kafka, topic, expected=1)
         envelopes = [EventEnvelope.from_kafka(r.headers, r.value) for r in records]
         return envelopes if len({e.id for e in envelopes}) >= total else None
 
@@ -120,10 +121,10 @@ async def _start_relay(
         sys.executable,
         str(RELAY_PROCESS),
         database,
-        endpoints.kafka_bootstrap,
         prefix,
         "5",
         stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, **endpoints.kafka_environment()},
     )
     assert process.stdout is not None
     line = await asyncio.wait_for(process.stdout.readline(), timeout=30)

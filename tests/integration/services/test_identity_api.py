@@ -26,7 +26,7 @@ async def identity(
     settings = IdentitySettings(
         env="test",
         database_url=database,
-        kafka_bootstrap=endpoints.kafka_bootstrap,
+        **endpoints.kafka_settings(),
         redis_url=endpoints.redis_url,
         topic_prefix=topic_prefix,
         kafka_partitions=3,

@@ -32,7 +32,7 @@ def service_settings(
     return kind(
         env="test",
         database_url=database,
-        kafka_bootstrap=endpoints.kafka_bootstrap,
+        **endpoints.kafka_settings(),
         redis_url=endpoints.redis_url,
         topic_prefix=prefix,
         kafka_partitions=3,
@@ -53,7 +53,7 @@ async def publish_wrapped(
     endpoints: Endpoints, prefix: str, *events: tuple[DomainEvent, EventEnvelope]
 ) -> None:
     """Publish each envelope on its event's topic, under ``prefix``, in order."""
-    publisher = KafkaPublisher(endpoints.kafka_bootstrap)
+    publisher = KafkaPublisher(endpoints.kafka)
     await publisher.start()
     try:
         await publisher.publish([OutgoingRecord.of(prefix + e.topic, env) for e, env in events])
@@ -109,9 +109,7 @@ async def test_a_dormancy_timer_survives_a_restart_and_fires_once(
     clock.advance(timedelta(days=30, seconds=1))
     async with running(journey):
         await eventually(lambda: _is(stage(pool, "mbr_1"), "dormant"), what="dormant")
-        records = await read_topic(
-            endpoints.kafka_bootstrap, topic_prefix + JOURNEY_TOUCHPOINTS, expected=1
-        )
+        records = await read_topic(endpoints.kafka, topic_prefix + JOURNEY_TOUCHPOINTS, expected=1)
 
     [touchpoint] = [EventEnvelope.from_kafka(r.headers, r.value) for r in records]
     assert touchpoint.data["template"] == "welcome_back"
