@@ -2,6 +2,7 @@
 
     uv run python deploy/local/stack.py install | up [COMPONENT...] | down [COMPONENT...]
                                         | status | databases [NAME...]
+                                        | ingest-user BRAND_ID [--password P]
 
 Data and logs live in <repo>/.local/{postgres,redis,kafka}/. Ports come from RAPPORT_PG_PORT,
 RAPPORT_REDIS_PORT, RAPPORT_KAFKA_PORT and RAPPORT_KAFKA_CONTROLLER_PORT. The module is also
@@ -20,6 +21,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # Run as a script (or loaded by path) the repository root may not be importable yet.
 _ROOT = str(Path(__file__).resolve().parents[2])
@@ -72,6 +74,7 @@ __all__ = [
     "endpoints",
     "ensure_running",
     "install",
+    "kafka_connection",
     "main",
     "ports_from_env",
     "start",
@@ -85,6 +88,9 @@ __all__ = [
     "stop_postgres",
     "stop_redis",
 ]
+
+if TYPE_CHECKING:
+    from rapport_events.kafka_security import KafkaConnection
 
 # --------------------------------------------------------------------------- the whole stack
 
@@ -134,6 +140,20 @@ def stop_all() -> None:
     stop(COMPONENTS)
 
 
+def kafka_connection(ends: Endpoints) -> "KafkaConnection":
+    """How the platform's clients log in to this Kafka (as its super user ``rapport``)."""
+    from rapport_events.kafka_security import KafkaConnection
+
+    login = ends.kafka_login
+    return KafkaConnection.parse(
+        ends.kafka_bootstrap,
+        security_protocol=login.security_protocol,
+        sasl_mechanism=login.sasl_mechanism,
+        username=login.username,
+        password=login.password,
+    )
+
+
 def status_lines(ports: Ports | None = None) -> list[str]:
     p = ports or ports_from_env()
     ends = endpoints(p)
@@ -173,6 +193,13 @@ def _parse(argv: Sequence[str]) -> argparse.Namespace:
     commands.add_parser("status", help="show what runs and whether it answers")
     databases = commands.add_parser("databases", help="create databases if missing")
     databases.add_argument("names", nargs="*", metavar="NAME")
+    ingest = commands.add_parser(
+        "ingest-user",
+        help="let a brand's outside systems publish: its ingestion topic, user and ACLs",
+    )
+    ingest.add_argument("brand_id", metavar="BRAND_ID")
+    ingest.add_argument("--password", help="the user's password (default: a new random one)")
+    ingest.add_argument("--partitions", type=int, default=6, help="of a new topic (default 6)")
     args = parser.parse_args(argv)
     unknown = sorted(set(getattr(args, "components", [])) - set(COMPONENTS))
     if unknown:
@@ -199,6 +226,9 @@ def _command(args: argparse.Namespace) -> None:
     if args.command == "databases":
         create_databases(args.names or SERVICE_DATABASES)
         return
+    if args.command == "ingest-user":
+        _ingest_user(args.brand_id, args.password, args.partitions)
+        return
     components = tuple(args.components) or COMPONENTS
     if args.command == "install":
         install(components)
@@ -207,6 +237,26 @@ def _command(args: argparse.Namespace) -> None:
         _up(components)
     else:
         stop(components)
+
+
+def _ingest_user(brand_id: str, password: str | None, partitions: int) -> None:
+    """Prints the settings an integration of the brand publishes with (librdkafka names)."""
+    import asyncio
+
+    from rapport_events.ingestion import provision_ingestion
+
+    if kafka_state() is None:
+        raise StackError("Kafka is not running; run: stack.py up kafka")
+    platform = kafka_connection(endpoints())
+    try:
+        access = asyncio.run(
+            provision_ingestion(platform, brand_id, partitions=partitions, password=password)
+        )
+    except (ValueError, RuntimeError, OSError) as error:  # aiokafka's errors are RuntimeErrors
+        raise StackError(str(error)) from error
+    say(f"# {access.username} may write to {access.topic} (and nothing else)")
+    for name, value in access.librdkafka_config().items():
+        say(f"{name}={value}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -164,13 +164,7 @@ def _load_stack() -> ModuleType:
 
 
 def _local_stack() -> Endpoints:
-    found = _load_stack().ensure_running()
-    login = found.kafka_login
-    kafka = KafkaConnection.parse(
-        found.kafka_bootstrap,
-        security_protocol=login.security_protocol,
-        sasl_mechanism=login.sasl_mechanism,
-        username=login.username,
-        password=login.password,
-    )
+    stack = _load_stack()
+    found = stack.ensure_running()
+    kafka: KafkaConnection = stack.kafka_connection(found)
     return Endpoints(found.pg_dsn, kafka, found.redis_url, origin="local stack")

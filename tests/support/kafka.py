@@ -1,12 +1,17 @@
-"""Reading what landed on a topic, for assertions."""
+"""Reading what landed on a topic, for assertions; running a consumer for a test."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
+from rapport_events.consumer import EventConsumer
 from rapport_events.kafka_security import KafkaConnection
+from rapport_events.publisher import KafkaPublisher
 
 
 async def read_topic(
@@ -43,3 +48,25 @@ def header(record: Any, name: str) -> str | None:
         if key == name:
             return bytes(value).decode()
     return None
+
+
+@asynccontextmanager
+async def consuming(consumer: EventConsumer) -> AsyncIterator[EventConsumer]:
+    """The consumer runs in the background until the block ends."""
+    task = asyncio.create_task(consumer.run())
+    try:
+        yield consumer
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+@asynccontextmanager
+async def publishing(kafka: KafkaConnection) -> AsyncIterator[KafkaPublisher]:
+    """The platform's producer, logged in as ``kafka`` says, started for the block."""
+    publisher = KafkaPublisher(kafka)
+    await publisher.start()
+    try:
+        yield publisher
+    finally:
+        await publisher.stop()

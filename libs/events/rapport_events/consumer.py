@@ -30,7 +30,7 @@ from rapport_events.kafka_security import KafkaConnection
 from rapport_events.publisher import OutgoingRecord, Publisher
 from rapport_events.registry import EventRegistry, registry
 from rapport_events.store import ConcurrencyError
-from rapport_events.topics import dead_letter_topic
+from rapport_events.topics import dead_letter_topic, subscription_pattern
 from rapport_events.tracing import continued_span
 from rapport_events.uow import UnitOfWork
 
@@ -331,6 +331,11 @@ def _header(record: IncomingRecord, name: str) -> str | None:
     return None
 
 
+NEW_TOPIC_DISCOVERY_MS = 10_000
+"""How soon a consumer subscribed by pattern notices a new topic (a new brand's ingestion
+topic); the metadata request this repeats is cheap."""
+
+
 class EventConsumer:
     """Runs a :class:`RecordProcessor` on a Kafka consumer group with manual commits."""
 
@@ -357,9 +362,10 @@ class EventConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=200,
+            metadata_max_age_ms=NEW_TOPIC_DISCOVERY_MS,
         )
         self._consumer = consumer
-        consumer.subscribe(self.processor.topics, listener=_Rebalance(self._lock))
+        self._subscribe(consumer)
         await consumer.start()
         self.started.set()
         try:
@@ -378,6 +384,15 @@ class EventConsumer:
                     )
         finally:
             await consumer.stop()
+
+    def _subscribe(self, consumer: Any) -> None:
+        """By name, or by pattern when the service reads every brand's ingestion topic."""
+        listener = _Rebalance(self._lock)
+        pattern = subscription_pattern(self.processor.topics)
+        if pattern is None:
+            consumer.subscribe(self.processor.topics, listener=listener)
+        else:
+            consumer.subscribe(pattern=pattern, listener=listener)
 
     async def _process_partition(self, records: Sequence[Any]) -> None:
         await self.processor.process_batch(records)

@@ -1,13 +1,17 @@
 """Topic names, dead-letter topics and topic creation.
 
 Convention: ``rapport.<producing service>.<stream>`` for domain events, keyed by member id;
-``rapport.dlq.<consuming service>`` for the records a service could not read.
+``rapport.dlq.<consuming service>`` for the records a service could not read;
+``rapport.ingest.<brand id>`` for what a brand's outside systems (a POS, the mini-program, a
+dealer's ERP) publish, one topic per brand so that Kafka's ACLs keep each brand's
+integrations to their own topic.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -31,6 +35,46 @@ DOMAIN_TOPICS = (
     NOTIFIER_DELIVERIES,
 )
 CONSUMING_SERVICES = ("service-orders", "loyalty", "journey", "notifier")
+
+
+INGESTION_TOPIC_PREFIX = "rapport.ingest."
+INGESTION_TOPICS = INGESTION_TOPIC_PREFIX + "*"
+"""Subscribing to this name means every brand's ingestion topic, present and future."""
+
+# Kafka allows [A-Za-z0-9._-] in topic names; no dot, so the brand is the whole last segment.
+_BRAND_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
+
+
+def ingestion_topic(brand_id: str) -> str:
+    """The topic the brand's outside systems publish to."""
+    if not _BRAND_ID.fullmatch(brand_id):
+        raise ValueError(f"{brand_id!r} cannot name a topic: letters, digits, _ and - only")
+    return INGESTION_TOPIC_PREFIX + brand_id
+
+
+def ingestion_brand(topic: str, prefix: str = "") -> str | None:
+    """The brand whose ingestion topic ``topic`` is; None for every other topic."""
+    brand = topic.removeprefix(prefix + INGESTION_TOPIC_PREFIX)
+    if not topic.startswith(prefix + INGESTION_TOPIC_PREFIX) or not _BRAND_ID.fullmatch(brand):
+        return None
+    return brand
+
+
+def ingestion_topic_pattern(prefix: str = "") -> str:
+    """A regular expression matching every brand's ingestion topic, for a subscription."""
+    return re.escape(prefix + INGESTION_TOPIC_PREFIX) + _BRAND_ID.pattern
+
+
+def subscription_pattern(topics: Iterable[str]) -> str | None:
+    """A pattern for a consumer of these topics, when one of them is ``<prefix>INGESTION_TOPICS``
+    (the ingestion topics of brands to come cannot be listed); None when a list does."""
+    names = list(topics)
+    wildcards = [name for name in names if name.endswith(INGESTION_TOPICS)]
+    if not wildcards:
+        return None
+    exact = [re.escape(name) for name in names if name not in wildcards]
+    families = [ingestion_topic_pattern(name.removesuffix(INGESTION_TOPICS)) for name in wildcards]
+    return "^(?:" + "|".join([*exact, *families]) + ")$"
 
 
 def dead_letter_topic(service: str) -> str:

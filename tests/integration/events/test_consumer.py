@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -17,7 +16,7 @@ from rapport_events.uow import UnitOfWork
 
 from tests.support.events import AT, points_envelope
 from tests.support.infrastructure import Endpoints
-from tests.support.kafka import header, read_topic
+from tests.support.kafka import consuming, header, publishing, read_topic
 from tests.support.polling import eventually
 
 
@@ -34,12 +33,8 @@ async def record_points(event: PointsEarned, envelope: EventEnvelope, uow: UnitO
 
 @pytest_asyncio.fixture
 async def publisher(endpoints: Endpoints) -> AsyncIterator[KafkaPublisher]:
-    kafka = KafkaPublisher(endpoints.kafka)
-    await kafka.start()
-    try:
+    async with publishing(endpoints.kafka) as kafka:
         yield kafka
-    finally:
-        await kafka.stop()
 
 
 @pytest_asyncio.fixture
@@ -58,12 +53,8 @@ async def running_consumer(
     consumer = EventConsumer(
         processor, connection=endpoints.kafka, group_id=topic_prefix + "loyalty"
     )
-    task = asyncio.create_task(consumer.run())
-    try:
+    async with consuming(consumer):
         yield consumer
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
 
 
 async def applied(pool: asyncpg.Pool) -> list[tuple[str, int]]:
