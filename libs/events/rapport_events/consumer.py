@@ -26,11 +26,17 @@ from opentelemetry.trace import SpanKind
 
 from rapport_events.clock import Clock
 from rapport_events.envelope import DomainEvent, EventEnvelope, MalformedEvent
+from rapport_events.ingestion import foreign_to_ingestion_topic
 from rapport_events.kafka_security import KafkaConnection
 from rapport_events.publisher import OutgoingRecord, Publisher
 from rapport_events.registry import EventRegistry, registry
 from rapport_events.store import ConcurrencyError
-from rapport_events.topics import dead_letter_topic, subscription_pattern
+from rapport_events.topics import (
+    INGESTION_TOPICS,
+    dead_letter_topic,
+    ingestion_brand,
+    subscription_pattern,
+)
 from rapport_events.tracing import continued_span
 from rapport_events.uow import UnitOfWork
 
@@ -131,6 +137,7 @@ class RecordProcessor:
         self._pool = pool
         self._dead_letters = dead_letters
         self._clock = clock
+        self._topic_prefix = topic_prefix
         self._dead_letter_topic = topic_prefix + dead_letter_topic(service)
         self._registry = event_registry
         self._max_attempts = max_attempts
@@ -148,7 +155,16 @@ class RecordProcessor:
             event = self._registry.decode(envelope)
         except MalformedEvent as exc:
             return str(exc)
-        return brand_mismatch(event, envelope) or (event, envelope)
+        refusal = brand_mismatch(event, envelope) or foreign_to_ingestion_topic(
+            record.topic, envelope, self._topic_prefix
+        )
+        return refusal or (event, envelope)
+
+    def _handler(self, topic: str, event: DomainEvent) -> Handler | None:
+        handlers = self._handlers.get(topic)
+        if handlers is None and ingestion_brand(topic, self._topic_prefix) is not None:
+            handlers = self._handlers.get(self._topic_prefix + INGESTION_TOPICS)
+        return (handlers or {}).get(type(event))
 
     def _span(self, record: IncomingRecord, envelope: EventEnvelope) -> Any:
         return continued_span(
@@ -173,7 +189,7 @@ class RecordProcessor:
             await self.dead_letter(record, decoded)
             return Outcome.DEAD_LETTERED
         event, envelope = decoded
-        handler = self._handlers.get(record.topic, {}).get(type(event))
+        handler = self._handler(record.topic, event)
         if handler is None:
             return Outcome.IGNORED
         with self._span(record, envelope):
@@ -196,7 +212,7 @@ class RecordProcessor:
                 outcomes[index] = Outcome.DEAD_LETTERED
                 continue
             event, envelope = decoded
-            handler = self._handlers.get(record.topic, {}).get(type(event))
+            handler = self._handler(record.topic, event)
             if handler is None:
                 outcomes[index] = Outcome.IGNORED
             else:
