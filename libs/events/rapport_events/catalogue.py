@@ -4,7 +4,8 @@
     python -m rapport_events.catalogue --check  # fails when docs/events/ is out of date
 
 For each event: its type, version, topic, key, meaning, a JSON Schema of its data and an
-example Kafka record (binary mode: headers + value).
+example Kafka record (binary mode: headers + value). ``integrating.md`` tells an outside
+system (a POS, the mini-program, a dealer's ERP) how to publish to its brand's ingestion topic.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from typing import Any
 
 import rapport_events.contracts  # noqa: F401  (registers every contract)
 from rapport_events.envelope import DomainEvent, EventEnvelope
+from rapport_events.ingestion import INGESTED_EVENTS, IngestionAccess, ingestion_username
+from rapport_events.kafka_security import KafkaConnection
 from rapport_events.registry import EventRegistry, registry
-from rapport_events.topics import CONSUMING_SERVICES, dead_letter_topic
+from rapport_events.topics import CONSUMING_SERVICES, dead_letter_topic, ingestion_topic
 
 EXAMPLE_TIME = "2026-05-17T10:30:00Z"
 PLACEHOLDERS: dict[str, Any] = {
@@ -133,6 +136,9 @@ def render(event_registry: EventRegistry = registry) -> dict[str, str]:
         "(`" + "`, `".join(dead_letter_topic(s) for s in CONSUMING_SERVICES) + "`) with the "
         "reason in the `dlq_reason` header.",
         "",
+        "Outside systems publish to their brand's ingestion topic: see "
+        "[Integrating: publishing to Rapport](integrating.md).",
+        "",
         "| event | version | topic | key |",
         "|---|---|---|---|",
     ]
@@ -163,7 +169,194 @@ def render(event_registry: EventRegistry = registry) -> dict[str, str]:
             "```",
         ]
     files["README.md"] = "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"
+    files["integrating.md"] = render_integrating()
     return files
+
+
+# --------------------------------------------------------------------------- integrating
+
+LOCAL_BOOTSTRAP = "127.0.0.1:59092"
+"""The local stack's Kafka (deploy/local/stack.py, moved by RAPPORT_KAFKA_PORT)."""
+
+HEADER_MEANINGS = {
+    "id": "unique per event (a UUID); a record sent again with the same id is applied once",
+    "source": "the sending system, e.g. `/pos/<store code>/<till>` or `/mini-program`",
+    "specversion": "the CloudEvents version",
+    "type": "one of the event types below",
+    "subject": "the member id, the same as the record key",
+    "time": "when it happened, RFC 3339 with an offset (`2026-05-17T18:30:00+08:00`)",
+    "datacontenttype": "the format of the value",
+    "dataversion": "the version of the data schema of `ce_type`",
+    "brandid": "the brand, the one whose ingestion topic this is",
+    "correlationid": "an id shared by the events of one operation (may equal `ce_id`)",
+    "causationid": "the `ce_id` of the event that caused this one",
+    "traceparent": "W3C trace context, to follow the event through the platform",
+    "tracestate": "W3C trace context, vendor part",
+}
+
+
+def _header_name(attribute: str) -> str:
+    return "content-type" if attribute == "datacontenttype" else "ce_" + attribute
+
+
+def _header_rows() -> list[str]:
+    """One row per envelope attribute; required is what a consumer refuses a record without."""
+    rows = ["| header | required | meaning |", "|---|---|---|"]
+    for name, spec in EventEnvelope.model_fields.items():
+        if name == "data":
+            continue
+        meaning = HEADER_MEANINGS[name]
+        if not spec.is_required() and spec.default is not None:
+            meaning += f"; absent means `{spec.default}`"
+        required = "yes" if spec.is_required() else "no"
+        rows.append(f"| `{_header_name(name)}` | {required} | {meaning} |")
+    return rows
+
+
+def _example_access() -> IngestionAccess:
+    brand = example_id("brand")
+    login = KafkaConnection(
+        LOCAL_BOOTSTRAP, "SASL_PLAINTEXT", "SCRAM-SHA-512", ingestion_username(brand), "<password>"
+    )
+    return IngestionAccess(brand, ingestion_topic(brand), login)
+
+
+def ingestion_example(model: type[DomainEvent]) -> dict[str, Any]:
+    """The catalogue's example of ``model`` as a POS would send it to its brand's topic."""
+    record = example_record(model)
+    return {
+        **record,
+        "topic": ingestion_topic(record["headers"]["ce_brandid"]),
+        "headers": {**record["headers"], "ce_source": "/pos/sh-001/till-1"},
+    }
+
+
+def _consumed_rows() -> list[str]:
+    rows = ["| event | sent by | read by | which then |", "|---|---|---|---|"]
+    for ingested in INGESTED_EVENTS:
+        kind = ingested.contract.event_type
+        anchor = kind.replace(".", "").replace("-", "")
+        rows.append(
+            f"| [`{kind}`](README.md#{anchor}) | {ingested.senders} | {ingested.consumer} "
+            f"| {ingested.effect} |"
+        )
+    return rows
+
+
+def _access_section() -> list[str]:
+    config = _example_access().librdkafka_config()
+    return [
+        "## Access",
+        "",
+        "Kafka authenticates every client (SASL/SCRAM-SHA-512) and authorises it with ACLs. "
+        "Each brand's integration has its own user, `ingest-<brand id>`, allowed to write to "
+        "(and describe) its brand's ingestion topic and nothing else: another topic answers "
+        "`TOPIC_AUTHORIZATION_FAILED`, reading or joining a consumer group is refused too. "
+        "On a developer's machine `uv run python deploy/local/stack.py ingest-user <brand id>` "
+        "creates the topic, the user and its ACLs and prints these settings (running it again "
+        "gives a new password and voids the old one); in production the platform team hands "
+        "them over, with `security.protocol=SASL_SSL` and the cluster's address (there the "
+        "user and its ACLs are a Strimzi `KafkaUser`).",
+        "",
+        "```properties",
+        *(f"{name}={value}" for name, value in config.items()),
+        "```",
+        "",
+        "Java clients need the same settings under their names "
+        "(`sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required "
+        'username="…" password="…";`) and no `partitioner`: see below.',
+    ]
+
+
+def _record_section() -> list[str]:
+    return [
+        "## The record",
+        "",
+        "- **topic**: `rapport.ingest.<brand id>`, the brand's own.",
+        "- **key**: the member id (UTF-8), the same as `ce_subject`.",
+        "- **value**: the event data as JSON, valid against the schema of its type (`schemas/`).",
+        "- **headers**: CloudEvents 1.0, Kafka binding, binary mode:",
+        "",
+        *_header_rows(),
+    ]
+
+
+def _order_section() -> list[str]:
+    return [
+        "## Partitioning: one member's events in order",
+        "",
+        "The platform keeps a member's events in order by keeping them on one partition, "
+        "chosen by hashing the key with murmur2, as Java clients (and the platform's own "
+        "producers) do. **librdkafka clients** (confluent-kafka for Python, Go and .NET, "
+        "node-rdkafka, rdkafka-ruby, PHP rdkafka) hash with CRC32 by default "
+        "(`consistent_random`) and would put a member's records on other partitions, where "
+        "their order against each other is lost: set `partitioner=murmur2_random`. Send one "
+        "member's events from one producer, in the order they happened.",
+    ]
+
+
+def _time_section() -> list[str]:
+    return [
+        "## Event time and the platform clock",
+        "",
+        "`ce_time` and the data's own timestamp (`purchased_at`, `completed_at`, "
+        "`booked_at`...) say when the fact happened, with an explicit offset (a time without "
+        "one is refused). The platform keeps them as sent, never replacing them with the time "
+        "of arrival, and its rules count from them (journey's follow-ups count from "
+        "`completed_at`, say), while its timers fire on the platform clock: UTC system time in "
+        "production; in demo and test environments (`RAPPORT_CLOCK=shared`) a clock that "
+        "`make clock DAYS=n` moves ahead of the wall clock for every service at once. Keep the "
+        "sending machine's clock synchronised (NTP); a late event is applied with its own "
+        "time; against an environment whose clock was moved forward, stamp events with that "
+        "environment's time, or they fall in its past.",
+    ]
+
+
+def _checks_section() -> list[str]:
+    return [
+        "## Who reads what, and what is refused",
+        "",
+        *_consumed_rows(),
+        "",
+        "Kafka's ACLs say who wrote a record; the consumer checks what it says. A record is "
+        "sent to the reader's dead-letter topic (`rapport.dlq.<service>`), the reason in its "
+        "`dlq_reason` header, when its `ce_brandid` is not the topic's brand, when its data's "
+        "`brand_id` differs from `ce_brandid`, when it names a member, store or staff member "
+        "of another brand, or when it cannot be read (not JSON, a missing header, an unknown "
+        "type or version). Ask the platform team for what landed there.",
+    ]
+
+
+def render_integrating() -> str:
+    example = ingestion_example(INGESTED_EVENTS[-1].contract)
+    lines = [
+        "# Integrating: publishing to Rapport",
+        "",
+        "Generated by `make catalogue` from `libs/events/rapport_events/ingestion.py`; do not "
+        "edit by hand.",
+        "",
+        "A brand's outside systems (its POS, its mini-program, a dealer's ERP) publish events "
+        "to the brand's **ingestion topic**. A platform service reads them there, checks them "
+        "against the brand, and records them as its own, so the rest of the platform sees them "
+        "on the platform's topics like any other.",
+        "",
+        *_access_section(),
+        "",
+        *_record_section(),
+        "",
+        *_order_section(),
+        "",
+        *_time_section(),
+        "",
+        *_checks_section(),
+        "",
+        "## Example",
+        "",
+        "```json",
+        json.dumps(example, indent=2, ensure_ascii=False),
+        "```",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:

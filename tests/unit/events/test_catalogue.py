@@ -1,7 +1,21 @@
+import json
 from pathlib import Path
 
-from rapport_events.catalogue import example_record, main, render
+import pytest
+from rapport_events.catalogue import (
+    LOCAL_BOOTSTRAP,
+    example_record,
+    ingestion_example,
+    main,
+    render,
+)
+from rapport_events.consumer import brand_mismatch
+from rapport_events.envelope import EventEnvelope
+from rapport_events.ingestion import INGESTED_EVENTS, foreign_to_ingestion_topic
 from rapport_events.registry import registry
+from rapport_platform.settings import KafkaSettings
+
+from deploy.local.stack_config import endpoints, ports_from_env
 
 DOCS = Path(__file__).parents[3] / "docs" / "events"
 
@@ -37,3 +51,29 @@ def test_example_ids_have_the_shape_the_services_make() -> None:
                 prefix, _, digits = value.partition("_")
                 assert len(prefix) == 3 and len(digits) == 32, (model.event_type, name, value)
                 int(digits, 16)
+
+
+def test_the_ingestion_example_passes_the_consumers_brand_checks() -> None:
+    for ingested in INGESTED_EVENTS:
+        record = ingestion_example(ingested.contract)
+        headers = [(name, value.encode()) for name, value in record["headers"].items()]
+        envelope = EventEnvelope.from_kafka(headers, json.dumps(record["value"]).encode())
+        event = registry.decode(envelope)
+        assert foreign_to_ingestion_topic(record["topic"], envelope) is None
+        assert brand_mismatch(event, envelope) is None
+        assert record["key"] == envelope.subject
+
+
+def test_integrators_are_told_the_topic_the_partitioner_and_who_reads_what() -> None:
+    text = render()["integrating.md"]
+    assert "partitioner=murmur2_random" in text
+    assert "rapport.ingest.<brand id>" in text
+    for ingested in INGESTED_EVENTS:
+        assert f"`{ingested.contract.event_type}`" in text
+
+
+def test_the_documented_local_broker_is_the_local_stacks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RAPPORT_KAFKA_PORT", raising=False)
+    monkeypatch.delenv("RAPPORT_KAFKA_BOOTSTRAP", raising=False)
+    assert endpoints(ports_from_env()).kafka_bootstrap == LOCAL_BOOTSTRAP
+    assert KafkaSettings().kafka_bootstrap == LOCAL_BOOTSTRAP
