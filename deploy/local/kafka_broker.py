@@ -156,6 +156,12 @@ def _already_running(ports: Ports) -> bool:
             f"Kafka is already running on port {state.port}, not {ports.kafka}; "
             f"run `stack.py down kafka` first or set RAPPORT_KAFKA_PORT={state.port}"
         )
+    if _read(kafka_dir() / "server.properties") != _kafka_properties(ports).strip():
+        # Restarting it here would cut off whoever uses it; the person running it decides.
+        raise StackError(
+            f"the running Kafka (pid {state.pid}) has an older configuration (before SASL, "
+            "perhaps); restart it: stack.py down kafka && stack.py up kafka"
+        )
     say(f"kafka: already running (pid {state.pid}, 127.0.0.1:{ports.kafka})")
     return True
 
