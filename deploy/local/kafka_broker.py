@@ -180,7 +180,7 @@ def _scram_users() -> dict[str, str]:
 
 
 def _users_fingerprint() -> str:
-    """Names which users (and passwords) the storage was formatted with, without the secrets."""
+    """A fingerprint of the users and passwords the storage was formatted with (not them)."""
     listed = ";".join(f"{name}={password}" for name, password in sorted(_scram_users().items()))
     return hashlib.sha256(listed.encode()).hexdigest()
 
