@@ -303,7 +303,7 @@ def settings_for(endpoints: Endpoints, database: str, prefix: str) -> dict[str, 
     return {
         "env": "test",
         "database_url": database,
-        "kafka_bootstrap": endpoints.kafka_bootstrap,
+        **endpoints.kafka_settings(),
         "redis_url": endpoints.redis_url,
         "topic_prefix": prefix,
         "kafka_partitions": 3,
@@ -317,7 +317,7 @@ def settings_for(endpoints: Endpoints, database: str, prefix: str) -> dict[str, 
 async def seeded_platform(endpoints: Endpoints) -> AsyncIterator[Platform]:
     """Every service started and one brand seeded through identity and service-orders."""
     prefix = f"fz{uuid.uuid4().hex[:10]}."
-    await ensure_topics(endpoints.kafka_bootstrap, all_topics(prefix), partitions=3)
+    await ensure_topics(endpoints.kafka, all_topics(prefix), partitions=3)
     async with fresh_databases(endpoints, PACKAGES) as databases:
         services: dict[str, Service] = {}
         try:

@@ -42,7 +42,7 @@ async def crossing_dead_letters(
         wrapped(event("mislabelled", BRAND_A), BRAND_B),
     )
     topic = prefix + dead_letter_topic(service)
-    records = await read_topic(endpoints.kafka_bootstrap, topic, expected=2)
+    records = await read_topic(endpoints.kafka, topic, expected=2)
     # A record refused on reading is dead-lettered before its batch is applied: in any order.
     return {str(header(record, "dlq_reason")) for record in records}
 

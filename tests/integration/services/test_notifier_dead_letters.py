@@ -35,7 +35,7 @@ def notifier(endpoints: Endpoints, database: str, prefix: str) -> ServiceDefinit
     settings = NotifierSettings(
         env="test",
         database_url=database,
-        kafka_bootstrap=endpoints.kafka_bootstrap,
+        **endpoints.kafka_settings(),
         redis_url=endpoints.redis_url,
         topic_prefix=prefix,
         kafka_partitions=3,
@@ -45,7 +45,7 @@ def notifier(endpoints: Endpoints, database: str, prefix: str) -> ServiceDefinit
 
 async def publish(endpoints: Endpoints, prefix: str, *sent: tuple[DomainEvent, str]) -> None:
     """Publish each event under an envelope naming the brand paired with it."""
-    publisher = KafkaPublisher(endpoints.kafka_bootstrap)
+    publisher = KafkaPublisher(endpoints.kafka)
     await publisher.start()
     try:
         await publisher.publish(
@@ -63,7 +63,7 @@ async def publish(endpoints: Endpoints, prefix: str, *sent: tuple[DomainEvent, s
 
 async def dead_letters(endpoints: Endpoints, prefix: str, expected: int) -> list[Any]:
     return await read_topic(
-        endpoints.kafka_bootstrap, prefix + dead_letter_topic("notifier"), expected=expected
+        endpoints.kafka, prefix + dead_letter_topic("notifier"), expected=expected
     )
 
 

@@ -38,7 +38,7 @@ async def service_orders(
     settings = ServiceOrdersSettings(
         env="test",
         database_url=database,
-        kafka_bootstrap=endpoints.kafka_bootstrap,
+        **endpoints.kafka_settings(),
         redis_url=endpoints.redis_url,
         topic_prefix=topic_prefix,
         kafka_partitions=3,
@@ -50,7 +50,7 @@ async def service_orders(
 
 async def publish_as_identity(endpoints: Endpoints, prefix: str, *events: IdentityEvent) -> None:
     """What identity's outbox relay would put on its topics for ``events``."""
-    publisher = KafkaPublisher(endpoints.kafka_bootstrap)
+    publisher = KafkaPublisher(endpoints.kafka)
     await publisher.start()
     try:
         now = datetime.now(UTC)
@@ -141,9 +141,7 @@ async def test_a_member_identity_announced_can_be_booked_in_her_brand_only(
         error = refused.json()["error"]
         assert error["code"] == "unknown_reference"
         assert [problem["field"] for problem in error["fields"]] == [field]
-    announced = await read_topic(
-        endpoints.kafka_bootstrap, topic_prefix + SERVICE_ORDERS, expected=2
-    )
+    announced = await read_topic(endpoints.kafka, topic_prefix + SERVICE_ORDERS, expected=2)
     assert sorted(header(record, "ce_brandid") or "" for record in announced) == [
         BRAND_A,
         BRAND_B,
@@ -168,7 +166,7 @@ async def test_an_identity_event_naming_her_under_another_brand_is_dead_lettered
     await publish_as_identity(endpoints, topic_prefix, hijack)
 
     [rejected] = await read_topic(
-        endpoints.kafka_bootstrap, topic_prefix + dead_letter_topic(SERVICE_NAME), expected=1
+        endpoints.kafka, topic_prefix + dead_letter_topic(SERVICE_NAME), expected=1
     )
     assert "belongs to another brand" in (header(rejected, "dlq_reason") or "")
     still_hers = await service_orders.client.post(
