@@ -10,6 +10,7 @@ from rapport_platform.pii import FieldCipher
 from rapport_platform.service import Runtime, ServiceDefinition
 
 from identity.adapters import MIGRATIONS
+from identity.adapters.ingestion import KafkaIngestionProvisioner
 from identity.adapters.passwords import ScryptPasswordHasher
 from identity.adapters.postgres import PostgresIdentityUnitOfWork
 from identity.adapters.tokens import JwtTokenIssuer
@@ -31,6 +32,10 @@ OPENAPI_TAGS = [
     {"name": "stores", "description": "A brand's stores."},
     {"name": "staff", "description": "HQ, store managers and associates."},
     {"name": "members", "description": "Members, and their binding to associates."},
+    {
+        "name": "integrations",
+        "description": "Credentials for outside systems that publish to the brand's topics.",
+    },
 ]
 
 
@@ -59,6 +64,11 @@ def definition(
         hasher=ScryptPasswordHasher(),
         random_below=secrets.randbelow,
         tokens=tokens,
+        ingestion=KafkaIngestionProvisioner(
+            settings.kafka_connection,
+            partitions=settings.kafka_partitions,
+            topic_prefix=settings.topic_prefix,
+        ),
     )
     return ServiceDefinition(
         name=SERVICE_NAME,

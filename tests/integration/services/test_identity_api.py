@@ -8,11 +8,15 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 import pytest_asyncio
+from aiokafka.errors import TopicAuthorizationFailedError
 from identity.bootstrap import definition
 from identity.settings import IdentitySettings
+from rapport_events.topics import SERVICE_ORDERS
 from rapport_platform.auth import Principal, Role, mint_token
 
+from tests.integration.kafka.test_access import producer, refused_login
 from tests.support.apps import RunningService, running
 from tests.support.infrastructure import Endpoints
 
@@ -165,3 +169,26 @@ async def test_lists_answer_pages_with_cursors_on_the_database(identity: Running
     assert staff.json()["next_cursor"] is None
     assert bad.status_code == 422
     assert bad.json()["error"]["fields"][0]["field"] == "query.cursor"
+
+
+async def test_hq_gets_kafka_credentials_that_write_to_its_ingestion_topic_only(
+    identity: RunningService, endpoints: Endpoints, caplog: pytest.LogCaptureFixture
+) -> None:
+    if not endpoints.kafka.authenticates:
+        pytest.skip(f"the Kafka of the {endpoints.origin} has no SASL users and no ACLs")
+    hq = bearer((await brand_with_store(identity.client, "kafkabrand"))["token"])
+    route = "/v1/integrations/kafka-credentials"
+
+    platform_topic = identity.runtime.settings.topic_prefix + SERVICE_ORDERS
+    first = (await identity.client.post(route, headers=hq)).json()
+    issued = endpoints.kafka.as_user(first["username"], first["password"])
+    async with producer(issued) as client:
+        await client.send_and_wait(first["topic"], b"{}", key=b"mbr_1")
+        with pytest.raises(TopicAuthorizationFailedError):
+            await client.send_and_wait(platform_topic, b"{}")
+
+    second = (await identity.client.post(route, headers=hq)).json()
+    assert "SaslAuthenticationFailed" in await refused_login(issued, caplog)
+    async with producer(endpoints.kafka.as_user(second["username"], second["password"])) as c:
+        await c.send_and_wait(second["topic"], b"{}", key=b"mbr_1")
+    assert first["password"] not in caplog.text and second["password"] not in caplog.text

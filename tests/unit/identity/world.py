@@ -8,7 +8,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from identity.adapters.memory import IdentityTables, in_memory_database, unit_of_work_factory
+from identity.adapters.memory import (
+    IdentityTables,
+    InMemoryIngestionProvisioner,
+    in_memory_database,
+    unit_of_work_factory,
+)
 from identity.adapters.passwords import ScryptPasswordHasher
 from identity.adapters.tokens import JwtTokenIssuer
 from identity.application.commands import CreateBrand, CreateStaff, CreateStore, RegisterMember
@@ -68,6 +73,7 @@ class World:
     hasher: ScryptPasswordHasher = field(default_factory=cheap_hasher)
     brand_id: str = ""
     hq: Principal | None = None
+    ingestion: InMemoryIngestionProvisioner = field(default_factory=InMemoryIngestionProvisioner)
 
     def __post_init__(self) -> None:
         unit_of_work = unit_of_work_factory(self.database, self.clock)
@@ -79,6 +85,7 @@ class World:
             random_below=lambda n: self.random_below(n),
             # Tokens are minted on their own (wall) clock, at the instant the HTTP tests check them.
             tokens=JwtTokenIssuer(SECRET, ManualClock(TOKEN_TIME), TOKEN_TTL),
+            ingestion=self.ingestion,
         )
         self.queries = IdentityQueries(unit_of_work)
 

@@ -9,22 +9,33 @@ nothing behind, as a rolled-back transaction would.
 from __future__ import annotations
 
 import copy
+import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from rapport_events.clock import Clock
+from rapport_events.ingestion import IngestionAccess, ingestion_username
+from rapport_events.kafka_security import KafkaConnection
+from rapport_events.topics import ingestion_topic
 from rapport_events.uow import InMemoryDatabase, InMemoryUnitOfWork
 
+from identity.adapters.ingestion import credentials_of
 from identity.application.ports import (
     ByName,
     ByRegistration,
+    IngestionCredentials,
     InviteCodeTaken,
     MemberFilter,
     StaffCredentials,
     StaffFilter,
 )
-from identity.domain.errors import DuplicateBrandCode, DuplicatePhone, DuplicateUsername
+from identity.domain.errors import (
+    DuplicateBrandCode,
+    DuplicatePhone,
+    DuplicateUsername,
+    IngestionUnavailable,
+)
 from identity.domain.member import Member
 from identity.domain.organisation import Brand, Staff, Store
 from identity.settings import SERVICE_NAME
@@ -192,3 +203,31 @@ def unit_of_work_factory(
 ) -> Callable[[], InMemoryIdentityUnitOfWork]:
     """What handlers and queries are given: a new unit of work on ``database`` per call."""
     return lambda: InMemoryIdentityUnitOfWork(database, source=SOURCE, clock=clock)
+
+
+class InMemoryIngestionProvisioner:
+    """Hands out credentials the way the Kafka adapter does, on a cluster that only exists in
+    memory: each call rotates the brand's password, and :attr:`valid` holds the ones that
+    would work now."""
+
+    def __init__(self, bootstrap_servers: str = "127.0.0.1:59092") -> None:
+        self._bootstrap_servers = bootstrap_servers
+        self.valid: dict[str, str] = {}
+        self.unavailable = False
+
+    async def provision(self, brand_id: str) -> IngestionCredentials:
+        if self.unavailable:
+            raise IngestionUnavailable()
+        access = IngestionAccess(
+            brand_id,
+            ingestion_topic(brand_id),
+            KafkaConnection(
+                self._bootstrap_servers,
+                "SASL_PLAINTEXT",
+                "SCRAM-SHA-512",
+                username=ingestion_username(brand_id),
+                password=secrets.token_urlsafe(24),
+            ),
+        )
+        self.valid[access.username] = access.connection.password
+        return credentials_of(access)

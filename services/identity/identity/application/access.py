@@ -110,3 +110,9 @@ def member_scope(
     if actor.role in BRAND_WIDE:
         return store_id, associate_id
     raise NotPermitted(f"a {actor.role} has no access to members")
+
+
+def ensure_may_issue_ingestion_credentials(actor: Principal) -> None:
+    """Only HQ hands out the brand's Kafka credentials: they write for the whole brand."""
+    if actor.role is not Role.HQ:
+        raise NotPermitted(f"a {actor.role} may not issue the brand's Kafka credentials")

@@ -72,3 +72,10 @@ class BindMember:
     actor: Principal
     member_id: str
     invite_code: str
+
+
+@dataclass(frozen=True)
+class IssueIngestionCredentials:
+    """HQ asks for (new) Kafka credentials for the brand's outside systems."""
+
+    actor: Principal

@@ -15,11 +15,14 @@ from identity.application.commands import (
     CreateBrand,
     CreateStaff,
     CreateStore,
+    IssueIngestionCredentials,
     LogIn,
     RegisterMember,
 )
 from identity.application.ports import (
     IdentityUnitOfWork,
+    IngestionCredentials,
+    IngestionProvisioner,
     IssuedToken,
     PasswordHasher,
     TokenIssuer,
@@ -112,12 +115,14 @@ class IdentityHandlers:
         hasher: PasswordHasher,
         random_below: RandomBelow,
         tokens: TokenIssuer,
+        ingestion: IngestionProvisioner,
     ) -> None:
         self._unit_of_work = unit_of_work
         self._clock = clock
         self._hasher = hasher
         self._random_below = random_below
         self._tokens = tokens
+        self._ingestion = ingestion
 
     async def _password_hash(self, password: str) -> str:
         check_password(password)
@@ -179,6 +184,20 @@ class IdentityHandlers:
             await uow.staff.add(staff, password_hash)
             uow.emit(_joined(staff, uow.clock), brand_id=brand_id)
         return staff
+
+    async def issue_ingestion_credentials(
+        self, command: IssueIngestionCredentials
+    ) -> IngestionCredentials:
+        """New Kafka credentials for the brand's outside systems; the old ones stop working.
+
+        Who asked, and when, is in the audit log like every request; the password itself is
+        kept nowhere but in the answer.
+        """
+        access.ensure_may_issue_ingestion_credentials(command.actor)
+        brand_id = access.acting_brand(command.actor)
+        async with self._unit_of_work() as uow:
+            await _ensure_brand(uow, brand_id)
+        return await self._ingestion.provision(brand_id)
 
     async def _unused_invite_code(self, uow: IdentityUnitOfWork, brand_id: str, code: str) -> str:
         """``code`` if no colleague has it yet, else the first free one of a few new draws."""

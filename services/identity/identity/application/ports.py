@@ -141,3 +141,29 @@ class TokenIssuer(Protocol):
     def issue(self, principal: Principal) -> IssuedToken:
         """A bearer token for ``principal``, valid for the issuer's lifetime."""
         ...
+
+
+@dataclass(frozen=True)
+class IngestionCredentials:
+    """What an outside system of a brand needs to publish to the brand's ingestion topic.
+
+    ``password`` is shown once, in the answer to the request that rotated it; nothing keeps it.
+    """
+
+    brand_id: str
+    topic: str
+    bootstrap_servers: str
+    security_protocol: str
+    sasl_mechanism: str
+    username: str
+    password: str
+    librdkafka: dict[str, str]
+
+
+class IngestionProvisioner(Protocol):
+    async def provision(self, brand_id: str) -> IngestionCredentials:
+        """Create the brand's ingestion topic and user if missing, and give the user a new
+        password (the previous one stops working). Raises
+        :class:`~identity.domain.errors.IngestionUnavailable` when the platform's Kafka
+        authenticates nobody."""
+        ...

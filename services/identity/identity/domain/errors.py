@@ -78,3 +78,14 @@ class InvalidCredentials(Refusal):
     # One message for an unknown user and a wrong password: callers must not learn which.
     def __init__(self) -> None:
         super().__init__("unknown user or wrong password")
+
+
+class IngestionUnavailable(Refusal):
+    """The platform's Kafka takes unauthenticated clients, so it has no users to give out."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this platform's Kafka does not authenticate clients (PLAINTEXT), so it cannot give "
+            "an integration credentials of its own; run it with SASL/SCRAM "
+            "(RAPPORT_KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT) and ask again"
+        )

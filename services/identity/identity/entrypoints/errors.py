@@ -10,6 +10,7 @@ from identity.domain.errors import (
     DuplicateBrandCode,
     DuplicatePhone,
     DuplicateUsername,
+    IngestionUnavailable,
     InvalidBirthday,
     InvalidCredentials,
     InvalidInviteCode,
@@ -31,6 +32,7 @@ ERRORS = ErrorTable(
         DuplicateUsername: Answer(409, "username_taken"),
         DuplicateBrandCode: Answer(409, "brand_code_taken"),
         AlreadyBound: Answer(409, "already_bound"),
+        IngestionUnavailable: Answer(409, "ingestion_unavailable"),
         NotPermitted: Answer(403, "forbidden"),
         # RFC 6750: a 401 tells the client which scheme to use.
         InvalidCredentials: Answer(

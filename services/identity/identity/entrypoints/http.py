@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from rapport_platform.auth import Principal, Role, require_roles
 from rapport_platform.errors import error_responses
 from rapport_platform.http import DEFAULT_LIMIT, Cursor, ItemsPage, Limit
@@ -19,6 +19,7 @@ from identity.application.commands import (
     CreateBrand,
     CreateStaff,
     CreateStore,
+    IssueIngestionCredentials,
     LogIn,
     RegisterMember,
 )
@@ -30,6 +31,7 @@ from identity.entrypoints.schemas import (
     BindingIn,
     BrandIn,
     BrandOut,
+    IngestionCredentialsOut,
     LoginIn,
     MemberIn,
     MemberOut,
@@ -63,7 +65,33 @@ def router(handlers: IdentityHandlers, queries: IdentityQueries) -> APIRouter:
     routes = APIRouter(prefix="/v1")
     _organisation_routes(routes, handlers, queries)
     _member_routes(routes, handlers, queries)
+    _integration_routes(routes, handlers)
     return routes
+
+
+INGESTION_CREDENTIALS = (
+    "Creates the brand's ingestion topic (`rapport.ingest.<brand id>`) and its Kafka user if "
+    "they are missing, and gives the user a new SASL/SCRAM password: the previous one stops "
+    "working at once, so call this to rotate. The user may write to that topic and to nothing "
+    "else. The password is in this answer only. How to publish: `docs/events/integrating.md`. "
+    "A platform whose Kafka authenticates nobody answers 409 `ingestion_unavailable`."
+)
+
+
+def _integration_routes(routes: APIRouter, handlers: IdentityHandlers) -> None:
+    @routes.post(
+        "/integrations/kafka-credentials",
+        status_code=201,
+        tags=["integrations"],
+        summary="New Kafka credentials for the brand's outside systems (HQ)",
+        description=INGESTION_CREDENTIALS,
+        responses=error_responses(401, 403, 404, 409),
+    )
+    async def issue_kafka_credentials(principal: Hq, response: Response) -> IngestionCredentialsOut:
+        # A password must not linger in a cache between the service and the caller.
+        response.headers["Cache-Control"] = "no-store"
+        command = IssueIngestionCredentials(actor=principal)
+        return IngestionCredentialsOut.of(await handlers.issue_ingestion_credentials(command))
 
 
 def _organisation_routes(

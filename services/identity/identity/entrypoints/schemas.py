@@ -14,6 +14,7 @@ from rapport_events.contracts.identity import Channel, Gender
 from rapport_platform.auth import Principal, Role
 
 from identity.application.handlers import BrandCreated, Session
+from identity.application.ports import IngestionCredentials
 from identity.application.queries import MemberView
 from identity.domain.invite_codes import PATTERN as INVITE_CODE_PATTERN
 from identity.domain.organisation import Staff, StaffRole, Store
@@ -294,3 +295,36 @@ class MemberOut(BaseModel):
     @classmethod
     def of(cls, view: MemberView) -> MemberOut:
         return cls.model_validate(view, from_attributes=True)
+
+
+# -- integrations ----------------------------------------------------------------------------
+
+
+class IngestionCredentialsOut(BaseModel):
+    """Everything an outside system needs to publish to the brand's ingestion topic."""
+
+    brand_id: str = Field(examples=[BRAND_ID])
+    topic: str = Field(
+        description="The only topic these credentials may write to.",
+        examples=[f"rapport.ingest.{BRAND_ID}"],
+    )
+    bootstrap_servers: str = Field(examples=["127.0.0.1:59092"])
+    security_protocol: str = Field(examples=["SASL_PLAINTEXT"])
+    sasl_mechanism: str = Field(examples=["SCRAM-SHA-512"])
+    username: str = Field(examples=[f"ingest-{BRAND_ID}"])
+    password: str = Field(
+        description="Shown in this answer only; asking again replaces it and this one stops "
+        "working."
+    )
+    key: str = Field(
+        default="the member id",
+        description="What each record's key must be, so that one member's events stay in order.",
+    )
+    librdkafka: dict[str, str] = Field(
+        description="The same as librdkafka settings (confluent-kafka, node-rdkafka, Go), "
+        "including the partitioner that keeps keys on the partitions the platform uses."
+    )
+
+    @classmethod
+    def of(cls, credentials: IngestionCredentials) -> IngestionCredentialsOut:
+        return cls.model_validate(credentials, from_attributes=True)
