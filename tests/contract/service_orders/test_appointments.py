@@ -35,6 +35,26 @@ async def test_an_added_appointment_is_read_back_within_its_brand_only(backend: 
         assert await uow.appointments.get(BRAND, "apt_missing") is None
 
 
+async def test_an_appointment_is_found_by_its_id_or_its_visit_whatever_its_brand(
+    backend: Backend,
+) -> None:
+    ours, theirs = appointment("1"), appointment("2", brand_id=OTHER_BRAND)
+    await backend.add_appointments(ours, theirs)
+    visit_id = "vis_" + "2" * 32
+    async with backend.unit_of_work() as uow:
+        visited, _ = theirs.complete(
+            visit_id=visit_id, amount=Decimal("10"), served_by=None, now=NOW + HOUR
+        )
+        await uow.appointments.update(visited)
+
+    async with backend.unit_of_work() as uow:
+        assert await uow.appointments.find(ours.appointment_id) == ours
+        assert await uow.appointments.find(theirs.appointment_id) == visited
+        assert await uow.appointments.find("apt_missing") is None
+        assert await uow.appointments.find_by_visit(visit_id) == visited
+        assert await uow.appointments.find_by_visit("vis_missing") is None
+
+
 async def test_an_update_stores_the_visit_or_the_cancellation(backend: Backend) -> None:
     first, second = appointment("1"), appointment("2")
     await backend.add_appointments(first, second)

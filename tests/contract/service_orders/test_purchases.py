@@ -30,6 +30,15 @@ async def test_an_added_purchase_is_read_back_within_its_brand_only(backend: Bac
         assert await uow.purchases.get(BRAND, "pur_missing") is None
 
 
+async def test_a_purchase_is_found_by_its_id_whatever_its_brand(backend: Backend) -> None:
+    theirs = purchase("1", brand_id=OTHER_BRAND)
+    await backend.add_purchases(theirs)
+
+    async with backend.unit_of_work() as uow:
+        assert await uow.purchases.find(theirs.purchase_id) == theirs
+        assert await uow.purchases.find("pur_missing") is None
+
+
 async def test_a_rolled_back_purchase_leaves_nothing(backend: Backend) -> None:
     with pytest.raises(RuntimeError):
         async with backend.unit_of_work() as uow:

@@ -97,6 +97,15 @@ class InMemoryAppointments:
         # Units of work on one in-memory database run one at a time: the row is held anyway.
         return await self.get(brand_id, appointment_id)
 
+    async def find(self, appointment_id: str) -> Appointment | None:
+        return self._rows.get(appointment_id)
+
+    async def find_by_visit(self, visit_id: str) -> Appointment | None:
+        return next(
+            (row for row in self._rows.values() if row.visit and row.visit.visit_id == visit_id),
+            None,
+        )
+
     async def search(
         self, query: AppointmentFilter, after: ByTime | None, limit: int
     ) -> list[Appointment]:
@@ -123,6 +132,9 @@ class InMemoryPurchases:
 
     async def get(self, brand_id: str, purchase_id: str) -> Purchase | None:
         return _of_brand(self._rows.get(purchase_id), brand_id)
+
+    async def find(self, purchase_id: str) -> Purchase | None:
+        return self._rows.get(purchase_id)
 
     async def search(
         self, query: PurchaseFilter, after: ByTime | None, limit: int

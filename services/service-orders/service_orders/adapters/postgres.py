@@ -71,17 +71,22 @@ class PostgresAppointments:
         self._connection = connection
 
     async def get(self, brand_id: str, appointment_id: str) -> Appointment | None:
-        return await self._one(brand_id, appointment_id, lock="")
+        return await self._one("brand_id = $1 AND appointment_id = $2", brand_id, appointment_id)
 
     async def get_for_update(self, brand_id: str, appointment_id: str) -> Appointment | None:
-        return await self._one(brand_id, appointment_id, lock=" FOR UPDATE")
+        return await self._one(
+            "brand_id = $1 AND appointment_id = $2 FOR UPDATE", brand_id, appointment_id
+        )
 
-    async def _one(self, brand_id: str, appointment_id: str, *, lock: str) -> Appointment | None:
+    async def find(self, appointment_id: str) -> Appointment | None:
+        return await self._one("appointment_id = $1", appointment_id)
+
+    async def find_by_visit(self, visit_id: str) -> Appointment | None:
+        return await self._one("visit_id = $1", visit_id)  # visit_id is UNIQUE: indexed
+
+    async def _one(self, where: str, *arguments: object) -> Appointment | None:
         row = await self._connection.fetchrow(
-            f"SELECT {_APPOINTMENT_COLUMNS} FROM appointments"
-            f" WHERE brand_id = $1 AND appointment_id = $2{lock}",
-            brand_id,
-            appointment_id,
+            f"SELECT {_APPOINTMENT_COLUMNS} FROM appointments WHERE {where}", *arguments
         )
         return None if row is None else _appointment(row)
 
@@ -189,10 +194,14 @@ class PostgresPurchases:
         self._connection = connection
 
     async def get(self, brand_id: str, purchase_id: str) -> Purchase | None:
+        return await self._one("brand_id = $1 AND purchase_id = $2", brand_id, purchase_id)
+
+    async def find(self, purchase_id: str) -> Purchase | None:
+        return await self._one("purchase_id = $1", purchase_id)
+
+    async def _one(self, where: str, *arguments: object) -> Purchase | None:
         row = await self._connection.fetchrow(
-            f"SELECT {_PURCHASE_COLUMNS} FROM purchases WHERE brand_id = $1 AND purchase_id = $2",
-            brand_id,
-            purchase_id,
+            f"SELECT {_PURCHASE_COLUMNS} FROM purchases WHERE {where}", *arguments
         )
         return None if row is None else _purchase(row)
 

@@ -51,6 +51,15 @@ class Appointments(Protocol):
         two concurrent completions cannot both see it booked."""
         ...
 
+    async def find(self, appointment_id: str) -> Appointment | None:
+        """The appointment whichever brand holds it. Only for checking an id an outside
+        system chose, which may already be taken elsewhere; never answered to a caller."""
+        ...
+
+    async def find_by_visit(self, visit_id: str) -> Appointment | None:
+        """The appointment the visit completed, whichever brand holds it (as :meth:`find`)."""
+        ...
+
     async def search(
         self, query: AppointmentFilter, after: ByTime | None, limit: int
     ) -> list[Appointment]:
@@ -67,6 +76,10 @@ class Appointments(Protocol):
 
 class Purchases(Protocol):
     async def get(self, brand_id: str, purchase_id: str) -> Purchase | None: ...
+
+    async def find(self, purchase_id: str) -> Purchase | None:
+        """The purchase whichever brand holds it (as :meth:`Appointments.find`)."""
+        ...
 
     async def search(
         self, query: PurchaseFilter, after: ByTime | None, limit: int
