@@ -10,6 +10,7 @@ from service_orders.adapters import MIGRATIONS
 from service_orders.adapters.postgres import PostgresServiceOrdersUnitOfWork
 from service_orders.application.handlers import ServiceOrdersHandlers
 from service_orders.application.queries import ServiceOrdersQueries
+from service_orders.entrypoints.consumers import subscriptions
 from service_orders.entrypoints.errors import ERRORS
 from service_orders.entrypoints.http import router
 from service_orders.settings import SERVICE_NAME, ServiceOrdersSettings
@@ -17,6 +18,10 @@ from service_orders.settings import SERVICE_NAME, ServiceOrdersSettings
 DESCRIPTION = (
     "Appointments, the visits that complete them, and purchases. Bookings, visits and "
     "purchases are announced on `rapport.service-orders.orders` for loyalty and journey.\n\n"
+    "A brand's outside systems (a POS, the mini-program, a dealer's ERP) may instead publish "
+    "bookings, visits and purchases on the brand's ingestion topic `rapport.ingest.<brand id>`; "
+    "they are applied with the same checks and rules as these routes and announced the same "
+    "way (see `docs/events/integrating.md`).\n\n"
     "The members, stores and staff a request names are checked against a local replica of "
     "identity's directory, fed by identity's events. A member registered (or a store opened) "
     "a moment ago may be unknown for that moment: the request is refused with 422 "
@@ -49,8 +54,7 @@ def definition(
         routers=[router(handlers, ServiceOrdersQueries(unit_of_work))],
         errors=ERRORS,
         migrations=[MIGRATIONS, DIRECTORY_MIGRATIONS],
-        # Service-orders consumes nothing of its own: only identity's feed of its replica.
-        subscriptions=with_directory([]),
+        subscriptions=with_directory(subscriptions(handlers)),
         consumer_unit_of_work=unit_of_work,
         openapi_tags=OPENAPI_TAGS,
     )

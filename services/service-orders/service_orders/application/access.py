@@ -15,11 +15,15 @@ store staff serve any member of their brand who comes to their store, whoever sh
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from rapport_events.directory import Directory, known_member, known_staff, known_store
+from rapport_events.envelope import EventEnvelope
 from rapport_platform.auth import STORE_ROLES, Principal, Role
 
 from service_orders.application.commands import Actor
 from service_orders.application.errors import (
+    IdAlreadyUsed,
     OutsideStore,
     UnknownMember,
     UnknownStaff,
@@ -28,6 +32,8 @@ from service_orders.application.errors import (
 from service_orders.domain.appointment import Appointment
 from service_orders.domain.errors import AppointmentNotFound, PurchaseNotFound
 from service_orders.domain.purchase import Purchase
+
+Record = TypeVar("Record", Appointment, Purchase)
 
 
 def actor_of(principal: Principal) -> Actor:
@@ -38,6 +44,24 @@ def actor_of(principal: Principal) -> Actor:
         store_scope=principal.store_id if principal.role in STORE_ROLES else None,
         role=principal.role,
     )
+
+
+def integration_of(envelope: EventEnvelope) -> Actor:
+    """Who writes what an outside system published on its brand's ingestion topic: an
+    integration of that brand, brand-wide, named by the sending system (``ce_source``).
+
+    The consumer has already refused a record whose topic, envelope and data do not name
+    one brand, so the envelope's brand is the one Kafka let the integration write for.
+    """
+    return Actor(subject=envelope.source, brand_id=envelope.brandid, role=Role.INTEGRATION)
+
+
+def own_record(actor: Actor, field: str, reference: str, found: Record | None) -> Record | None:
+    """What an id an outside system chose already names, if anything of the actor's brand;
+    another brand's record is refused as a different record, which it is."""
+    if found is not None and found.brand_id != actor.brand_id:
+        raise IdAlreadyUsed(field, reference)
+    return found
 
 
 def reaches_store(actor: Actor, store_id: str) -> bool:

@@ -64,6 +64,20 @@ class UnknownStaff(UnknownReference):
         )
 
 
+class IdAlreadyUsed(InvalidField):
+    """An id an outside system chose already names a different record: another one of its
+    brand, or any record of another brand (one refusal for both, so that ids elsewhere
+    cannot be probed). The same record sent again is no refusal: it changes nothing."""
+
+    def __init__(self, field: str, reference: str) -> None:
+        super().__init__(
+            field,
+            f"{field} {reference} already names a different record; a resend must repeat "
+            "the original exactly, a new record needs a new id",
+        )
+        self.reference = reference
+
+
 class IdempotencyKeyReused(Refusal):
     def __init__(self) -> None:
         message = "Idempotency-Key reused with a different request"

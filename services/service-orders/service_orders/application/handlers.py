@@ -9,17 +9,33 @@ are in :mod:`.access`): the member and store a new booking or purchase is made o
 key is even claimed; the staff a completion names once the appointment is found, so that an
 appointment out of reach answers 404 whatever the body says. A refusal rolls the unit of work
 back, key claim included.
+
+The ``on_ingested_*`` methods apply what a brand's outside systems publish on its ingestion
+topic, as if an integration of the brand had written it through the API: the same reference
+checks and domain rules, the same announcement on ``rapport.service-orders.orders`` (caused by
+the ingested event, so its correlation id follows). The ids the outside system chose make
+them idempotent: the same record sent again changes nothing; a different one under a used id
+is refused. They raise the same refusals as the API, which the consumer dead-letters with
+the reason (``entrypoints/consumers.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TypeVar
 
 from rapport_events.clock import Clock
+from rapport_events.contracts.service_orders import (
+    AppointmentBooked,
+    PurchaseRecorded,
+    VisitCompleted,
+)
 from rapport_events.directory import Directory
+from rapport_events.envelope import DomainEvent, EventEnvelope
 
 from service_orders.application import access
+from service_orders.application.access import Record
 from service_orders.application.commands import (
     Actor,
     BookAppointment,
@@ -27,9 +43,10 @@ from service_orders.application.commands import (
     CompleteAppointment,
     RecordPurchase,
 )
+from service_orders.application.errors import IdAlreadyUsed
 from service_orders.application.idempotency import Outcome, Request, once
 from service_orders.application.ports import ServiceOrdersUnitOfWork
-from service_orders.domain import ids
+from service_orders.domain import ids, reported
 from service_orders.domain.appointment import Appointment
 from service_orders.domain.purchase import Purchase
 
@@ -169,6 +186,81 @@ class ServiceOrdersHandlers:
             actor, command.idempotency_key, request, record, _purchase, references
         )
 
+    async def on_ingested_booking(
+        self, event: AppointmentBooked, envelope: EventEnvelope, uow: ServiceOrdersUnitOfWork
+    ) -> None:
+        """Book the appointment a brand's mini-program or POS reports.
+
+        The booking rules are the API's, applied at ``booked_at``, when it was made, rather
+        than on arrival: the walk-in hour counts back from the booking, so a booking that
+        was valid when made stays valid however late it arrives (a till offline for the
+        morning, a consumer catching up), and one dated more than an hour after its
+        appointment is refused as the API would have refused it. A ``booked_at`` later than
+        the platform's now is refused: nothing was booked in the future. An appointment
+        whose time has passed by the time it arrives is recorded all the same, booked; its
+        visit (a ``VisitCompleted`` naming it) may follow.
+        """
+        actor = access.integration_of(envelope)
+        await _ensure_reported_references(uow.directory, actor, event)
+        appointment, booked = reported.booking(event, now=self._clock.now())
+        found = await uow.appointments.find(event.appointment_id)
+        same = partial(reported.same_booking, candidate=appointment)
+        if _resent(actor, ("appointment_id", event.appointment_id), found, same):
+            return
+        await uow.appointments.add(appointment)
+        uow.emit(booked, brand_id=actor.brand_id, caused_by=envelope)
+
+    async def on_ingested_visit(
+        self, event: VisitCompleted, envelope: EventEnvelope, uow: ServiceOrdersUnitOfWork
+    ) -> None:
+        """Record the visit a brand's POS reports: the completion of the appointment it
+        names, or, naming none, of a walk-in booked for it when it was served (announced
+        like a walk-in booked through the API, then completed)."""
+        actor = access.integration_of(envelope)
+        await _ensure_reported_references(uow.directory, actor, event)
+        await access.ensure_server(uow.directory, actor, event.served_by)
+        found = await uow.appointments.find_by_visit(event.visit_id)
+        same = partial(reported.same_visit, event=event, now=self._clock.now())
+        if _resent(actor, ("visit_id", event.visit_id), found, same):
+            return
+        for announcement in await self._store_visit(uow, actor, event):
+            uow.emit(announcement, brand_id=actor.brand_id, caused_by=envelope)
+
+    async def _store_visit(
+        self, uow: ServiceOrdersUnitOfWork, actor: Actor, event: VisitCompleted
+    ) -> list[DomainEvent]:
+        """Store the appointment the visit completed; what announces it."""
+        now = self._clock.now()
+        if event.appointment_id is None:
+            walk_in_id = self._new_id(ids.APPOINTMENT)
+            completed, announced = reported.walk_in(
+                walk_in_id, event, reported_by=actor.subject, now=now
+            )
+            await uow.appointments.add(completed)
+            return announced
+        booked = await _appointment_for_update(uow, actor, event.appointment_id)
+        completed, visited = reported.visit(booked, event, now=now)
+        await uow.appointments.update(completed)
+        return [visited]
+
+    async def on_ingested_purchase(
+        self, event: PurchaseRecorded, envelope: EventEnvelope, uow: ServiceOrdersUnitOfWork
+    ) -> None:
+        """Record the purchase a brand's POS or a dealer's ERP reports, with the API's rules
+        (amount, description); ``purchased_at`` is kept as sent unless it lies in the
+        platform's future."""
+        actor = access.integration_of(envelope)
+        await _ensure_reported_references(uow.directory, actor, event)
+        purchase, recorded = reported.purchase(
+            event, reported_by=actor.subject, now=self._clock.now()
+        )
+        found = await uow.purchases.find(event.purchase_id)
+        same = partial(reported.same_purchase, candidate=purchase)
+        if _resent(actor, ("purchase_id", event.purchase_id), found, same):
+            return
+        await uow.purchases.add(purchase)
+        uow.emit(recorded, brand_id=actor.brand_id, caused_by=envelope)
+
     async def _once(
         self,
         actor: Actor,
@@ -191,6 +283,35 @@ class ServiceOrdersHandlers:
                 run=lambda: change(uow),
                 replay=lambda original: replay(uow, actor, original),
             )
+
+
+Reported = AppointmentBooked | VisitCompleted | PurchaseRecorded
+"""What outside systems report: each names a member and the store she was served at."""
+
+
+async def _ensure_reported_references(directory: Directory, actor: Actor, event: Reported) -> None:
+    await access.ensure_order_references(
+        directory, actor, member_id=event.member_id, store_id=event.store_id
+    )
+
+
+def _resent(
+    actor: Actor,
+    outside_id: tuple[str, str],
+    found: Record | None,
+    same: Callable[[Record], bool],
+) -> bool:
+    """Whether the record an outside system reports under ``outside_id`` (field, id) was
+    applied before: True when ``found`` is the ``same`` record, and there is nothing to do
+    again; refused when the id names a different record or another brand's; False when the
+    id is new."""
+    field, reference = outside_id
+    previous = access.own_record(actor, field, reference, found)
+    if previous is None:
+        return False
+    if not same(previous):
+        raise IdAlreadyUsed(field, reference)
+    return True
 
 
 def _member_and_store(actor: Actor, member_id: str, store_id: str) -> References:

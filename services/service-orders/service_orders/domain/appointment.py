@@ -135,6 +135,13 @@ class Appointment:
             cancellation=Cancellation(cancelled_by=cancelled_by, cancelled_at=now.astimezone(UTC)),
         )
 
+    def as_booked(self) -> Appointment:
+        """The appointment as it was booked, before any outcome: what a booking resent by an
+        outside system is compared with."""
+        return dataclasses.replace(
+            self, status=AppointmentStatus.BOOKED, visit=None, cancellation=None
+        )
+
     def _require_booked(self, becoming: str) -> None:
         if self.status is AppointmentStatus.BOOKED:
             return

@@ -21,3 +21,11 @@ def required_text(field: str, value: str, *, max_length: int = MAX_ID_LENGTH) ->
 
 def optional_text(field: str, value: str | None, *, max_length: int = MAX_ID_LENGTH) -> str | None:
     return None if value is None else required_text(field, value, max_length=max_length)
+
+
+def identifier(field: str, value: str) -> str:
+    """An id another system chose, kept exactly as given: refused when blank, padded with
+    blanks (it would never match itself once trimmed) or longer than the ids of the platform."""
+    if value != value.strip():
+        raise InvalidField(field, f"{field} must not begin or end with blanks")
+    return required_text(field, value)
