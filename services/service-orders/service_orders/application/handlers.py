@@ -285,11 +285,10 @@ class ServiceOrdersHandlers:
             )
 
 
-Reported = AppointmentBooked | VisitCompleted | PurchaseRecorded
-"""What outside systems report: each names a member and the store she was served at."""
-
-
-async def _ensure_reported_references(directory: Directory, actor: Actor, event: Reported) -> None:
+async def _ensure_reported_references(
+    directory: Directory, actor: Actor, event: reported.Reported
+) -> None:
+    """The member and the store a reported record names are the brand's, as for the API."""
     await access.ensure_order_references(
         directory, actor, member_id=event.member_id, store_id=event.store_id
     )

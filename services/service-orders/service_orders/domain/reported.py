@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict
 
 from rapport_events.contracts.service_orders import (
     AppointmentBooked,
@@ -29,6 +30,20 @@ CLOCK_DRIFT = timedelta(minutes=5)
 VISIT_FACTS = ("member_id", "store_id", "service_code")
 """What a reported visit says that its appointment already decided."""
 
+Reported = AppointmentBooked | VisitCompleted | PurchaseRecorded
+"""What outside systems report: each names a member of the brand and the store it was at."""
+
+
+class Whose(TypedDict):
+    brand_id: str
+    store_id: str
+    member_id: str
+
+
+def whose(event: Reported) -> Whose:
+    """The brand, store and member a reported record belongs to, as the domain takes them."""
+    return Whose(brand_id=event.brand_id, store_id=event.store_id, member_id=event.member_id)
+
 
 def reported_time(field: str, when: datetime, now: datetime) -> datetime:
     """``when``, unless it lies in the platform's future: nothing has happened there yet."""
@@ -45,9 +60,7 @@ def booking(event: AppointmentBooked, *, now: datetime) -> tuple[Appointment, Ap
     """The booking as the API would have made it at ``booked_at``."""
     return Appointment.book(
         appointment_id=identifier("appointment_id", event.appointment_id),
-        brand_id=event.brand_id,
-        store_id=event.store_id,
-        member_id=event.member_id,
+        **whose(event),
         service_code=event.service_code,
         scheduled_at=event.scheduled_at,
         booked_by=event.booked_by,
@@ -84,9 +97,7 @@ def walk_in(
     served_at = reported_time("completed_at", event.completed_at, now)
     booked, announced = Appointment.book(
         appointment_id=appointment_id,
-        brand_id=event.brand_id,
-        store_id=event.store_id,
-        member_id=event.member_id,
+        **whose(event),
         service_code=event.service_code,
         scheduled_at=served_at,
         booked_by=reported_by,
@@ -101,9 +112,7 @@ def purchase(
 ) -> tuple[Purchase, PurchaseRecorded]:
     return Purchase.record(
         purchase_id=identifier("purchase_id", event.purchase_id),
-        brand_id=event.brand_id,
-        store_id=event.store_id,
-        member_id=event.member_id,
+        **whose(event),
         amount=event.amount,
         description=event.description,
         recorded_by=reported_by,
