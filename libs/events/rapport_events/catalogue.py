@@ -324,6 +324,17 @@ def _checks_section() -> list[str]:
         "`brand_id` differs from `ce_brandid`, when it names a member, store or staff member "
         "of another brand, or when it cannot be read (not JSON, a missing header, an unknown "
         "type or version). Ask the platform team for what landed there.",
+        "",
+        "service-orders applies an ingested booking, visit or purchase with the rules of its "
+        "API, as an integration of the topic's brand: the member and the store must be known "
+        "in the brand (a member registered a moment ago may not be known for a second; such a "
+        "record is dead-lettered with that reason), amounts and times follow the API's limits, "
+        "and a time more than 5 minutes ahead of the platform clock is refused. A booking is "
+        "judged as of its `booked_at`, so one that arrives late is still recorded. A visit "
+        "that names no `appointment_id` is a walk-in: it is booked and completed at "
+        "`completed_at`. The ids you choose (`appointment_id`, `visit_id`, `purchase_id`) make "
+        "sending again safe: the same id with the same content changes nothing; the same id "
+        "with other content is refused.",
     ]
 
 

@@ -16,9 +16,10 @@ from identity.settings import IdentitySettings
 from rapport_events.topics import SERVICE_ORDERS
 from rapport_platform.auth import Principal, Role, mint_token
 
-from tests.integration.kafka.test_access import producer, refused_login
+from tests.integration.kafka.test_access import producer, refused_after_rotation
 from tests.support.apps import RunningService, running
 from tests.support.infrastructure import Endpoints
+from tests.support.services import service_settings
 
 SECRET = "identity-integration-secret-0123456789"
 
@@ -27,14 +28,8 @@ SECRET = "identity-integration-secret-0123456789"
 async def identity(
     endpoints: Endpoints, database: str, topic_prefix: str
 ) -> AsyncIterator[RunningService]:
-    settings = IdentitySettings(
-        env="test",
-        database_url=database,
-        **endpoints.kafka_settings(),
-        redis_url=endpoints.redis_url,
-        topic_prefix=topic_prefix,
-        kafka_partitions=3,
-        auth_secret=SECRET,
+    settings = service_settings(
+        IdentitySettings, endpoints, database, topic_prefix, auth_secret=SECRET
     )
     async with running(definition(settings)) as service:
         yield service
@@ -188,7 +183,7 @@ async def test_hq_gets_kafka_credentials_that_write_to_its_ingestion_topic_only(
             await client.send_and_wait(platform_topic, b"{}")
 
     second = (await identity.client.post(route, headers=hq)).json()
-    assert "SaslAuthenticationFailed" in await refused_login(issued, caplog)
+    assert "SaslAuthenticationFailed" in await refused_after_rotation(issued, caplog)
     async with producer(endpoints.kafka.as_user(second["username"], second["password"])) as c:
         await c.send_and_wait(second["topic"], b"{}", key=b"mbr_1")
     assert first["password"] not in caplog.text and second["password"] not in caplog.text

@@ -13,11 +13,12 @@ from rapport_events.contracts.service_orders import VisitCompleted
 from rapport_events.envelope import DomainEvent
 from rapport_events.topics import dead_letter_topic
 
-from tests.integration.services.test_journey_timers import START, publish_wrapped, settings, wrapped
+from tests.integration.services.test_journey_timers import START, settings, wrapped
 from tests.support.apps import running
 from tests.support.infrastructure import Endpoints
 from tests.support.kafka import header, read_topic
 from tests.support.polling import eventually
+from tests.support.services import publish_wrapped
 
 MEMBER = "mbr_" + "2" * 32
 BRAND_A, BRAND_B = "brd_" + "a" * 32, "brd_" + "b" * 32

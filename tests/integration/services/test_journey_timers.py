@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
 
 import asyncpg
 from journey.bootstrap import JourneySettings, definition
@@ -12,32 +11,15 @@ from rapport_events.clock import ManualClock
 from rapport_events.contracts.identity import MemberRegistered
 from rapport_events.contracts.service_orders import VisitCompleted
 from rapport_events.envelope import DomainEvent, EventEnvelope
-from rapport_events.publisher import KafkaPublisher, OutgoingRecord
 from rapport_events.topics import JOURNEY_TOUCHPOINTS
-from rapport_platform.settings import ServiceSettings
 
 from tests.support.apps import running
 from tests.support.infrastructure import Endpoints
 from tests.support.kafka import read_topic
 from tests.support.polling import eventually
+from tests.support.services import publish_wrapped, service_settings
 
 START = datetime(2026, 6, 1, 9, tzinfo=UTC)
-S = TypeVar("S", bound=ServiceSettings)
-
-
-def service_settings(
-    kind: type[S], endpoints: Endpoints, database: str, prefix: str, **extra: Any
-) -> S:
-    """A service's settings on the test's database, broker and topics."""
-    return kind(
-        env="test",
-        database_url=database,
-        **endpoints.kafka_settings(),
-        redis_url=endpoints.redis_url,
-        topic_prefix=prefix,
-        kafka_partitions=3,
-        **extra,
-    )
 
 
 def settings(endpoints: Endpoints, database: str, prefix: str) -> JourneySettings:
@@ -47,18 +29,6 @@ def settings(endpoints: Endpoints, database: str, prefix: str) -> JourneySetting
 def wrapped(event: DomainEvent, brand_id: str = "brd_1") -> tuple[DomainEvent, EventEnvelope]:
     """``event`` with the envelope a producer sends it in; ``brand_id`` in its header."""
     return event, EventEnvelope.wrap(event, source="/test", brand_id=brand_id, time=START)
-
-
-async def publish_wrapped(
-    endpoints: Endpoints, prefix: str, *events: tuple[DomainEvent, EventEnvelope]
-) -> None:
-    """Publish each envelope on its event's topic, under ``prefix``, in order."""
-    publisher = KafkaPublisher(endpoints.kafka)
-    await publisher.start()
-    try:
-        await publisher.publish([OutgoingRecord.of(prefix + e.topic, env) for e, env in events])
-    finally:
-        await publisher.stop()
 
 
 async def publish(endpoints: Endpoints, prefix: str, *events: DomainEvent) -> None:

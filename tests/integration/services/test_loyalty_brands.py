@@ -17,13 +17,12 @@ from tests.integration.services.test_journey_brands import (
 )
 from tests.integration.services.test_journey_timers import (
     START,
-    publish_wrapped,
-    service_settings,
     wrapped,
 )
 from tests.support.apps import running
 from tests.support.infrastructure import Endpoints
 from tests.support.polling import eventually
+from tests.support.services import publish_wrapped, service_settings
 
 MEMBER = "mbr_" + "1" * 32
 

@@ -16,7 +16,6 @@ from rapport_events.clock import ManualClock
 from rapport_events.contracts.identity import MemberRegistered
 from rapport_events.contracts.journey import TouchpointRequested
 from rapport_events.envelope import DomainEvent, EventEnvelope
-from rapport_events.publisher import KafkaPublisher, OutgoingRecord
 from rapport_events.topics import dead_letter_topic
 from rapport_platform.service import ServiceDefinition
 
@@ -24,6 +23,7 @@ from tests.support.apps import running
 from tests.support.infrastructure import Endpoints
 from tests.support.kafka import header, read_topic
 from tests.support.polling import eventually
+from tests.support.services import publish_wrapped, service_settings
 
 START = datetime(2026, 6, 1, 9, tzinfo=UTC)
 BRAND_A, BRAND_B = "brd_" + "a" * 32, "brd_" + "b" * 32
@@ -32,33 +32,20 @@ STORE_A = "sto_" + "a" * 32
 
 
 def notifier(endpoints: Endpoints, database: str, prefix: str) -> ServiceDefinition:
-    settings = NotifierSettings(
-        env="test",
-        database_url=database,
-        **endpoints.kafka_settings(),
-        redis_url=endpoints.redis_url,
-        topic_prefix=prefix,
-        kafka_partitions=3,
-    )
+    settings = service_settings(NotifierSettings, endpoints, database, prefix)
     return definition(settings, clock=ManualClock(START))
 
 
 async def publish(endpoints: Endpoints, prefix: str, *sent: tuple[DomainEvent, str]) -> None:
     """Publish each event under an envelope naming the brand paired with it."""
-    publisher = KafkaPublisher(endpoints.kafka)
-    await publisher.start()
-    try:
-        await publisher.publish(
-            [
-                OutgoingRecord.of(
-                    prefix + event.topic,
-                    EventEnvelope.wrap(event, source="/tests", brand_id=brand_id, time=START),
-                )
-                for event, brand_id in sent
-            ]
-        )
-    finally:
-        await publisher.stop()
+    await publish_wrapped(
+        endpoints,
+        prefix,
+        *(
+            (event, EventEnvelope.wrap(event, source="/tests", brand_id=brand_id, time=START))
+            for event, brand_id in sent
+        ),
+    )
 
 
 async def dead_letters(endpoints: Endpoints, prefix: str, expected: int) -> list[Any]:

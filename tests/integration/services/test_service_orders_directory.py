@@ -12,7 +12,6 @@ import httpx
 import pytest_asyncio
 from rapport_events.contracts.identity import MemberBoundToAssociate, MemberRegistered, StoreOpened
 from rapport_events.envelope import EventEnvelope
-from rapport_events.publisher import KafkaPublisher, OutgoingRecord
 from rapport_events.topics import SERVICE_ORDERS, dead_letter_topic
 from rapport_platform.auth import Principal, Role, mint_token
 from service_orders.bootstrap import definition
@@ -22,6 +21,7 @@ from tests.support.apps import RunningService, running
 from tests.support.infrastructure import Endpoints
 from tests.support.kafka import header, read_topic
 from tests.support.polling import eventually
+from tests.support.services import publish_wrapped, service_settings
 
 SECRET = "service-orders-integration-secret-0123"
 BRAND_A, BRAND_B = "brd_" + "a" * 32, "brd_" + "b" * 32
@@ -35,14 +35,8 @@ IdentityEvent = StoreOpened | MemberRegistered | MemberBoundToAssociate
 async def service_orders(
     endpoints: Endpoints, database: str, topic_prefix: str
 ) -> AsyncIterator[RunningService]:
-    settings = ServiceOrdersSettings(
-        env="test",
-        database_url=database,
-        **endpoints.kafka_settings(),
-        redis_url=endpoints.redis_url,
-        topic_prefix=topic_prefix,
-        kafka_partitions=3,
-        auth_secret=SECRET,
+    settings = service_settings(
+        ServiceOrdersSettings, endpoints, database, topic_prefix, auth_secret=SECRET
     )
     async with running(definition(settings)) as service:
         yield service
@@ -50,23 +44,15 @@ async def service_orders(
 
 async def publish_as_identity(endpoints: Endpoints, prefix: str, *events: IdentityEvent) -> None:
     """What identity's outbox relay would put on its topics for ``events``."""
-    publisher = KafkaPublisher(endpoints.kafka)
-    await publisher.start()
-    try:
-        now = datetime.now(UTC)
-        await publisher.publish(
-            [
-                OutgoingRecord.of(
-                    prefix + event.topic,
-                    EventEnvelope.wrap(
-                        event, source="/rapport/identity", brand_id=event.brand_id, time=now
-                    ),
-                )
-                for event in events
-            ]
-        )
-    finally:
-        await publisher.stop()
+    now = datetime.now(UTC)
+    await publish_wrapped(
+        endpoints,
+        prefix,
+        *(
+            (e, EventEnvelope.wrap(e, source="/rapport/identity", brand_id=e.brand_id, time=now))
+            for e in events
+        ),
+    )
 
 
 def hq_of(brand_id: str) -> dict[str, str]:
