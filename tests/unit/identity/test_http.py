@@ -432,3 +432,53 @@ async def test_a_documented_member_can_be_registered(
         body = {**example, "store_id": brand.store_id, "invite_code": None}
         member = ok(await client.post("/v1/members", headers=brand.hq, json=body), 201)
         assert member["surname"] == example["surname"]
+
+
+async def test_every_write_naming_another_brands_things_is_refused_like_an_unknown_one(
+    client: httpx.AsyncClient, brand: Brand
+) -> None:
+    other = await Brand(client).set_up("aurora")
+    theirs = ok(await other.register("139 0000 3333"), 201)
+    ours = ok(await brand.register("139 0000 4444"), 201)
+    unknown_store = "sto_" + "0" * 32
+    staff = {"role": "associate", "display_name": "Xu", "username": "xu", "password": "xu-password"}
+    cases = [
+        ("member into their store", "/v1/members", {"store_id": other.store_id}),
+        ("member into no store", "/v1/members", {"store_id": unknown_store}),
+        ("staff at their store", "/v1/staff", {**staff, "store_id": other.store_id}),
+        ("staff at no store", "/v1/staff", {**staff, "store_id": unknown_store}),
+    ]
+    answers = {}
+    for name, route, extra in cases:
+        body = (
+            {"name": "梁晓雯", "surname": "梁", "phone": "137 0000 5555"}
+            if "member" in name
+            else {}
+        )
+        response = await client.post(route, headers=brand.hq, json={**body, **extra})
+        detail = refused(response, 422, "unknown_reference")
+        answers[name] = detail["message"].replace(extra["store_id"], "<store>")
+    assert answers["member into their store"] == answers["member into no store"]
+    assert answers["staff at their store"] == answers["staff at no store"]
+
+    their_code = other.associate["invite_code"]
+    refused(
+        await client.post(
+            f"/v1/members/{ours['member_id']}/binding",
+            headers=brand.hq,
+            json={"invite_code": their_code},
+        ),
+        422,
+        "unknown_reference",
+    )
+    refused(
+        await client.post(
+            f"/v1/members/{theirs['member_id']}/binding",
+            headers=brand.hq,
+            json={"invite_code": brand.associate["invite_code"]},
+        ),
+        404,
+        "member_not_found",
+    )
+    listed = ok(await client.get("/v1/members", headers=brand.hq))
+    assert [m["member_id"] for m in listed["items"]] == [ours["member_id"]]
