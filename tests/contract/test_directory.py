@@ -92,6 +92,18 @@ def bound(store_id: str = STORE_A) -> MemberBoundToAssociate:
     )
 
 
+def points_in(brand_id: str) -> PointsEarned:
+    return PointsEarned(
+        member_id=MEMBER,
+        brand_id=brand_id,
+        points=10,
+        balance=10,
+        reason="visit",
+        source_id="vis_1",
+        earned_at=AT,
+    )
+
+
 def envelope(event: DomainEvent) -> EventEnvelope:
     return EventEnvelope.wrap(event, source="/rapport/identity", brand_id=event.brand_id, time=AT)  # type: ignore[attr-defined]
 
@@ -173,15 +185,7 @@ async def test_an_event_naming_another_brands_member_is_refused_before_anything_
         ]
     )
     await feed(begin, subscriptions, registered())
-    foreign_points = PointsEarned(
-        member_id=MEMBER,
-        brand_id=BRAND_B,
-        points=10,
-        balance=10,
-        reason="visit",
-        source_id="vis_1",
-        earned_at=AT,
-    )
+    foreign_points = points_in(BRAND_B)
 
     with pytest.raises(RejectEvent, match="another brand"):
         await feed(begin, subscriptions, foreign_points)
@@ -200,15 +204,7 @@ async def test_events_of_a_member_not_known_yet_are_applied(begin: Begin) -> Non
         applied.append(event)
 
     subscriptions = with_directory([Subscription(LOYALTY_POINTS, {PointsEarned: service_handler})])
-    points = PointsEarned(
-        member_id=MEMBER,
-        brand_id=BRAND_B,
-        points=10,
-        balance=10,
-        reason="visit",
-        source_id="vis_1",
-        earned_at=AT,
-    )
+    points = points_in(BRAND_B)
 
     await feed(begin, subscriptions, points)
 
