@@ -322,7 +322,8 @@ def _checks_section() -> list[str]:
         "sent to the reader's dead-letter topic (`rapport.dlq.<service>`), the reason in its "
         "`dlq_reason` header, when its `ce_brandid` is not the topic's brand, when its data's "
         "`brand_id` differs from `ce_brandid`, when it names a member, store or staff member "
-        "of another brand, or when it cannot be read (not JSON, a missing header, an unknown "
+        "of another brand, when it carries text no store accepts (U+0000, unpaired "
+        "surrogates), or when it cannot be read (not JSON, a missing header, an unknown "
         "type or version). Ask the platform team for what landed there.",
         "",
         "service-orders applies an ingested booking, visit or purchase with the rules of its "

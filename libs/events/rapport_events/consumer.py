@@ -31,6 +31,7 @@ from rapport_events.kafka_security import KafkaConnection
 from rapport_events.publisher import OutgoingRecord, Publisher
 from rapport_events.registry import EventRegistry, registry
 from rapport_events.store import ConcurrencyError
+from rapport_events.text import first_unstorable
 from rapport_events.topics import (
     INGESTION_TOPICS,
     dead_letter_topic,
@@ -155,6 +156,12 @@ class RecordProcessor:
             event = self._registry.decode(envelope)
         except MalformedEvent as exc:
             return str(exc)
+        # Text PostgreSQL would refuse fails the handler on every retry: refuse it at once.
+        unstorable = first_unstorable(envelope.data, "data") or first_unstorable(
+            envelope.attributes(), "header"
+        )
+        if unstorable is not None:
+            return unstorable
         refusal = brand_mismatch(event, envelope) or foreign_to_ingestion_topic(
             record.topic, envelope, self._topic_prefix
         )

@@ -15,10 +15,9 @@ remember it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Any
 from urllib.parse import parse_qsl, unquote_to_bytes
 
+from rapport_events.text import texts, unstorable
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -38,32 +37,16 @@ class UnstorableText(ValueError):
 
 def problem_with(text: str) -> str | None:
     """Why ``text`` cannot be stored, or None when it can."""
-    if "\x00" in text:
-        return "must not contain the NUL character (U+0000)"
-    if any("\ud800" <= char <= "\udfff" for char in text):
-        return "must not contain unpaired surrogates (not valid Unicode)"
-    if len(text) > MAX_TEXT_LENGTH:
+    why = unstorable(text)
+    if why is None and len(text) > MAX_TEXT_LENGTH:
         return f"must be at most {MAX_TEXT_LENGTH} characters"
-    return None
+    return why
 
 
 def _check(field: str, text: str) -> None:
     why = problem_with(text)
     if why is not None:
         raise UnstorableText(field, why)
-
-
-def _walk(value: Any, where: str) -> Iterator[tuple[str, str]]:
-    """Every text in a JSON document, keys included, with the path of its field."""
-    if isinstance(value, str):
-        yield where, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield where, key
-            yield from _walk(item, f"{where}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _walk(item, f"{where}[{index}]")
 
 
 def check_json(body: bytes) -> None:
@@ -73,7 +56,7 @@ def check_json(body: bytes) -> None:
         document = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return
-    for field, text in _walk(document, "body"):
+    for field, text in texts(document, "body"):
         _check(field, text)
 
 

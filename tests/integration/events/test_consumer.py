@@ -106,19 +106,22 @@ async def test_a_malformed_record_is_dead_lettered_and_the_next_one_processed(
     rejected = points_envelope("m1", 13)
     # Data of one brand under another brand's header: nobody may apply it.
     disguised = good.model_copy(update={"id": "disguised", "brandid": "brd_other"})
+    # Valid JSON that PostgreSQL refuses: it would fail the handler on every retry.
+    nul = good.model_copy(update={"id": "nul", "data": {**good.data, "source_id": "vis\u0000"}})
     await publisher.publish(
         [
             garbage,
             OutgoingRecord.of(topic, unknown),
             OutgoingRecord.of(topic, rejected),
             OutgoingRecord.of(topic, disguised),
+            OutgoingRecord.of(topic, nul),
             OutgoingRecord.of(topic, good),
         ]
     )
 
     await eventually(lambda: _has(pool, 1), what="the good event applied")
     dead = await read_topic(
-        endpoints.kafka, topic_prefix + dead_letter_topic("loyalty"), expected=4
+        endpoints.kafka, topic_prefix + dead_letter_topic("loyalty"), expected=5
     )
 
     assert await applied(pool) == [("m1", 8)]
@@ -134,5 +137,8 @@ async def test_a_malformed_record_is_dead_lettered_and_the_next_one_processed(
     assert reasons[("disguised", disguised.kafka_value())] == (
         "the envelope's brandid 'brd_other' differs from the data's brand_id 'brd_1'"
     )
+    assert reasons[("nul", nul.kafka_value())] == (
+        "data.source_id must not contain the NUL character (U+0000)"
+    )
     assert {header(record, "dlq_source_topic") for record in dead} == {topic}
-    assert len(reasons) == 4
+    assert len(reasons) == 5
