@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import os
 import typing
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
@@ -22,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-import pytest
 import requests
 from fastapi import FastAPI
 from rapport_events.topics import all_topics, ensure_topics
@@ -36,30 +34,18 @@ from tests.support.polling import eventually
 
 SECRET = "fuzz-test-secret-that-is-long-enough-for-hs256"
 PACKAGES = ("identity", "service_orders", "loyalty", "journey", "notifier")
-BEING_REBUILT = frozenset({"notifier"})
-"""Services whose app may not start yet: their tests are skipped with the reason, and fail
-under CI."""
 SETTLE_TIMEOUT = 30.0
 
 
 @dataclass
 class Service:
-    """One service of the platform: running (``client``), or why it is not (``failure``)."""
+    """One running service of the platform."""
 
     package: str
-    definition: ServiceDefinition | None = None
-    app: FastAPI | None = None
-    client: ASGIClient | None = None
-    database: str = ""
-    failure: str | None = None
-
-    def running_app(self) -> FastAPI:
-        assert self.app is not None, f"{self.package} is not running: {self.failure}"
-        return self.app
-
-    def http(self) -> ASGIClient:
-        assert self.client is not None, f"{self.package} is not running: {self.failure}"
-        return self.client
+    definition: ServiceDefinition
+    app: FastAPI
+    client: ASGIClient
+    database: str
 
 
 @dataclass
@@ -88,27 +74,6 @@ class Platform:
     services: dict[str, Service]
     brand: SeededBrand
 
-    def running(self, package: str) -> Service:
-        """The service; a service being rebuilt that does not start skips the test, or
-        fails it under CI, where nothing may go untested."""
-        service = self.services[package]
-        if service.failure is not None:
-            reason = f"{package} does not start: {service.failure}"
-            if os.environ.get("CI", "").lower() == "true":
-                pytest.fail(reason)
-            pytest.skip(f"{reason} (enabled again once it does)")
-        return service
-
-
-def each_service(known_findings: Mapping[str, str]) -> list[Any]:
-    """Every package as a test parameter; those with reported findings expected to fail."""
-    return [
-        pytest.param(package, marks=pytest.mark.xfail(reason=known_findings[package], strict=False))
-        if package in known_findings
-        else package
-        for package in PACKAGES
-    ]
-
 
 def platform_admin() -> dict[str, str]:
     admin = Principal(subject="fuzz-ops", role=Role.PLATFORM_ADMIN)
@@ -126,21 +91,14 @@ def settings_class(definition: Callable[..., ServiceDefinition]) -> type[Service
 
 
 def start(package: str, settings: Mapping[str, Any]) -> Service:
-    """Build and start one service; a service being rebuilt may fail, and says why."""
-    service = Service(package, database=str(settings["database_url"]))
-    try:
-        bootstrap = importlib.import_module(f"{package}.bootstrap")
-        service.definition = bootstrap.definition(settings_class(bootstrap.definition)(**settings))
-        service.app = build_app(service.definition)
-        # FastAPI types its scope as a MutableMapping, schemathesis as a dict: the same thing.
-        client = get_client(typing.cast(Any, service.app))
-        client.__enter__()  # starts the lifespan, stopped by shutdown_lifespans()
-        service.client = client
-    except Exception as error:
-        if package not in BEING_REBUILT:
-            raise
-        service.failure = f"{type(error).__name__}: {error}"
-    return service
+    """Build and start one service."""
+    bootstrap = importlib.import_module(f"{package}.bootstrap")
+    definition = bootstrap.definition(settings_class(bootstrap.definition)(**settings))
+    app = build_app(definition)
+    # FastAPI types its scope as a MutableMapping, schemathesis as a dict: the same thing.
+    client = get_client(typing.cast(Any, app))
+    client.__enter__()  # starts the lifespan, stopped by shutdown_lifespans()
+    return Service(package, definition, app, client, database=str(settings["database_url"]))
 
 
 def expect(response: requests.Response, status: int) -> Any:
@@ -324,9 +282,9 @@ async def seeded_platform(endpoints: Endpoints) -> AsyncIterator[Platform]:
             for package in PACKAGES:
                 settings = settings_for(endpoints, databases[package], prefix)
                 services[package] = await asyncio.to_thread(start, package, settings)
-            brand = await asyncio.to_thread(seed_organisation, services["identity"].http())
+            brand = await asyncio.to_thread(seed_organisation, services["identity"].client)
             await settle(services.values())
-            await asyncio.to_thread(seed_orders, services["service_orders"].http(), brand)
+            await asyncio.to_thread(seed_orders, services["service_orders"].client, brand)
             await settle(services.values())
             yield Platform(services, brand)
         finally:

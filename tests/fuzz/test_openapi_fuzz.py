@@ -28,7 +28,7 @@ from schemathesis.engine.recorder import ScenarioRecorder
 from schemathesis.hooks import HookContext
 from schemathesis.schemas import BaseSchema
 
-from tests.fuzz.seeded_platform import Platform, SeededBrand, each_service
+from tests.fuzz.seeded_platform import PACKAGES, Platform, SeededBrand
 
 MAX_EXAMPLES = int(os.environ.get("RAPPORT_FUZZ_EXAMPLES", "30"))
 SEED = int(os.environ.get("RAPPORT_FUZZ_SEED", "6"))
@@ -48,9 +48,6 @@ REFERENCES = {
     "brand_id": "brd",
 }
 """Inputs that name something, and the prefix of the seeded ids they may be given."""
-
-KNOWN_FINDINGS: dict[str, str] = {}
-"""Services whose run fails only on findings reported to their owners, and what they are."""
 
 
 def fuzz_config(token: str) -> SchemathesisConfig:
@@ -123,11 +120,11 @@ def findings(schema: BaseSchema) -> list[str]:
 
 # Raised inside schemathesis's own strategies, about its use of `random`: nothing of ours.
 @pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
-@pytest.mark.parametrize("package", each_service(KNOWN_FINDINGS))
+@pytest.mark.parametrize("package", PACKAGES)
 def test_every_operation_answers_as_documented(platform: Platform, package: str) -> None:
-    service = platform.running(package)
+    service = platform.services[package]
     schema = schemathesis.openapi.from_asgi(
-        "/openapi.json", service.running_app(), config=fuzz_config(platform.brand.hq_token)
+        "/openapi.json", service.app, config=fuzz_config(platform.brand.hq_token)
     )
     seeded_references(schema, platform.brand)
 

@@ -8,15 +8,13 @@ from rapport_events.ingestion import IngestionAccess, provision_ingestion
 from rapport_events.kafka_security import KafkaConnection
 
 from tests.conftest import unique
-from tests.support.infrastructure import Endpoints
+from tests.support.infrastructure import Endpoints, authenticating_kafka
 
 
 @pytest.fixture
 def platform(endpoints: Endpoints) -> KafkaConnection:
     """The platform's own login, a super user."""
-    if not endpoints.kafka.authenticates:
-        pytest.skip(f"the Kafka of the {endpoints.origin} has no SASL users and no ACLs")
-    return endpoints.kafka
+    return authenticating_kafka(endpoints)
 
 
 async def _integration(platform: KafkaConnection, prefix: str) -> IngestionAccess:

@@ -11,7 +11,7 @@ from rapport_events.kafka_security import KafkaConnection
 from rapport_events.publisher import OutgoingRecord
 
 from tests.support.kafka import publishing, read_topic
-from tests.support.librdkafka import Record, librdkafka, produce
+from tests.support.librdkafka import Record, produce
 
 MEMBERS = [f"mbr_{n:032x}" for n in range(12)]
 
@@ -42,7 +42,6 @@ async def librdkafka_then_platform(
 async def test_with_murmur2_random_librdkafka_puts_each_member_where_the_platform_does(
     platform: KafkaConnection, brand_a: IngestionAccess
 ) -> None:
-    librdkafka()
     config = brand_a.librdkafka_config()
     assert config["partitioner"] == "murmur2_random"
 
@@ -56,7 +55,6 @@ async def test_with_its_default_partitioner_librdkafka_splits_members(
     platform: KafkaConnection, brand_a: IngestionAccess
 ) -> None:
     """Why the setting is documented: CRC32 and murmur2 disagree on most keys."""
-    librdkafka()
     config = {k: v for k, v in brand_a.librdkafka_config().items() if k != "partitioner"}
 
     partitions = await librdkafka_then_platform(config, brand_a, platform)

@@ -18,7 +18,7 @@ from rapport_platform.auth import Principal, Role, mint_token
 
 from tests.integration.kafka.test_access import producer, refused_after_rotation
 from tests.support.apps import RunningService, running
-from tests.support.infrastructure import Endpoints
+from tests.support.infrastructure import Endpoints, authenticating_kafka
 from tests.support.services import service_settings
 
 SECRET = "identity-integration-secret-0123456789"
@@ -169,8 +169,7 @@ async def test_lists_answer_pages_with_cursors_on_the_database(identity: Running
 async def test_hq_gets_kafka_credentials_that_write_to_its_ingestion_topic_only(
     identity: RunningService, endpoints: Endpoints, caplog: pytest.LogCaptureFixture
 ) -> None:
-    if not endpoints.kafka.authenticates:
-        pytest.skip(f"the Kafka of the {endpoints.origin} has no SASL users and no ACLs")
+    authenticating_kafka(endpoints)
     hq = bearer((await brand_with_store(identity.client, "kafkabrand"))["token"])
     route = "/v1/integrations/kafka-credentials"
 

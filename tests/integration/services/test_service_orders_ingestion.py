@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import asyncpg
-import pytest
 import pytest_asyncio
 from rapport_events.contracts.identity import StoreOpened
 from rapport_events.contracts.service_orders import VisitCompleted
@@ -28,7 +27,7 @@ from tests.integration.services.test_service_orders_directory import (
     service_orders,
 )
 from tests.support.apps import RunningService
-from tests.support.infrastructure import Endpoints
+from tests.support.infrastructure import Endpoints, authenticating_kafka
 from tests.support.kafka import header, publishing, read_topic
 from tests.support.polling import eventually
 
@@ -41,10 +40,8 @@ MEMBER_A, STRANGER = "mbr_" + "a" * 32, "mbr_" + "0" * 32
 @pytest_asyncio.fixture
 async def brand_a(endpoints: Endpoints, topic_prefix: str) -> IngestionAccess:
     """Brand A's ingestion topic and its integration's user, allowed to write there only."""
-    if not endpoints.kafka.authenticates:
-        pytest.skip(f"the Kafka of the {endpoints.origin} has no SASL users and no ACLs")
     return await provision_ingestion(
-        endpoints.kafka, unique("brd_"), partitions=3, topic_prefix=topic_prefix
+        authenticating_kafka(endpoints), unique("brd_"), partitions=3, topic_prefix=topic_prefix
     )
 
 
