@@ -55,8 +55,8 @@ def _rejecting_refusals(handler: Handler) -> Handler:
 
 
 def _unstorable_text(event: DomainEvent) -> str | None:
-    """The text no store accepts (NUL, half a surrogate pair), refused as the API refuses it
-    in a request: it would otherwise fail in PostgreSQL, again on every retry."""
+    """Text the API would refuse in a request: over-long text above all (NUL and half a
+    surrogate pair never get this far: every consumer dead-letters them)."""
     for name, value in event.model_dump().items():
         why = problem_with(value) if isinstance(value, str) else None
         if why is not None:
