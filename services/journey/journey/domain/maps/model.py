@@ -197,7 +197,7 @@ EVENT_KINDS: Final[Mapping[str, EventKind]] = {
         EventKind(
             "referral.made",
             "rapport.identity.referral.made",
-            {"referrer_id": "string", "newcomer_id": "string"},
+            {"newcomer_id": "string", "store_id": "string"},
         ),
         EventKind(
             "visit.completed",
@@ -383,7 +383,8 @@ class Trigger:
     key: str
     on: Trigger_On
     when: Condition | None = None
-    """Checked when the trigger's moment comes (with the causing event where there is one)."""
+    """Checked on the causing event when there is one (an ``event`` trigger is decided when
+    the event arrives, even with a wait), otherwise when the trigger's moment comes."""
     wait: Wait = ZERO_WAIT
     """Between the causing moment and the touchpoint (``P6M`` after a mattress purchase)."""
     stages: tuple[str, ...] = ()
