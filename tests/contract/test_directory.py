@@ -257,3 +257,25 @@ async def test_stores_and_staff_of_another_brand_are_refused_too(begin: Begin) -
         assert await uow.directory.store(STORE_A) == KnownStore(STORE_A, BRAND_A)
         assert await uow.directory.staff(ASSOCIATE) is None
         assert await uow.directory.member(MEMBER) is None
+
+
+async def test_a_stores_managers_are_found_for_its_alerts(begin: Begin) -> None:
+    feed_only = with_directory([])
+    manager, other_manager = "stf_" + "3" * 32, "stf_" + "4" * 32
+    other_store = "sto_" + "c" * 32
+    await feed(begin, feed_only, StoreOpened(store_id=STORE_A, brand_id=BRAND_A, opened_at=AT))
+    await feed(begin, feed_only, StoreOpened(store_id=other_store, brand_id=BRAND_A, opened_at=AT))
+    for staff_id, store_id, role in (
+        (manager, STORE_A, "store_manager"),
+        (ASSOCIATE, STORE_A, "associate"),
+        (other_manager, other_store, "store_manager"),
+    ):
+        joined = StaffJoined(
+            staff_id=staff_id, brand_id=BRAND_A, store_id=store_id, role=role, joined_at=AT
+        )
+        await feed(begin, feed_only, joined)
+
+    async with begin() as uow:
+        managers = await uow.directory.store_managers(STORE_A)
+        assert managers == [KnownStaff(manager, BRAND_A, "store_manager", STORE_A)]
+        assert await uow.directory.store_managers("sto_" + "d" * 32) == []

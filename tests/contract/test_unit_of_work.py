@@ -15,7 +15,13 @@ import asyncpg
 import pytest
 from rapport_events.clock import ManualClock
 from rapport_events.store import ConcurrencyError, PostgresEventStore
-from rapport_events.uow import InMemoryDatabase, InMemoryUnitOfWork, UnitOfWork, UnitOfWorkPort
+from rapport_events.uow import (
+    Connection,
+    InMemoryDatabase,
+    InMemoryUnitOfWork,
+    UnitOfWork,
+    UnitOfWorkPort,
+)
 
 from tests.support.events import AT, BRAND, points_earned
 
@@ -129,3 +135,33 @@ async def test_the_postgres_event_store_sees_what_the_unit_of_work_appended(
     async with UnitOfWork(pool, source=SOURCE, clock=ManualClock(AT)) as uow:
         await uow.append_to_stream("acct-m2", 0, [points_earned("m2", 3)], brand_id=BRAND)
     assert len(await PostgresEventStore(pool).load("acct-m2")) == 1
+
+
+async def test_buffered_writes_flushed_before_the_commit_commit_with_it(pool: asyncpg.Pool) -> None:
+    """A unit of work that flushes a buffer in ``_before_commit`` (journey's batches) commits
+    the flushed rows with the rest, and flushes nothing when the work fails."""
+    await pool.execute("CREATE TABLE IF NOT EXISTS buffered (value text)")
+
+    class Buffering(UnitOfWork):
+        buffer: list[str]
+
+        def _bind(self, connection: Connection) -> None:
+            self.buffer = []
+
+        async def _before_commit(self) -> None:
+            await self.connection.executemany(
+                "INSERT INTO buffered VALUES ($1)", [(v,) for v in self.buffer]
+            )
+
+    clock = ManualClock(AT)
+    async with Buffering(pool, source=SOURCE, clock=clock) as uow:
+        uow.buffer += ["kept", "also kept"]
+        event = uow.emit(points_earned("m1", 10), brand_id=BRAND)
+    with pytest.raises(RuntimeError, match="refused"):
+        async with Buffering(pool, source=SOURCE, clock=clock) as uow:
+            uow.buffer.append("dropped")
+            raise RuntimeError("refused")
+
+    rows = await pool.fetch("SELECT value FROM buffered ORDER BY value")
+    assert [row["value"] for row in rows] == ["also kept", "kept"]
+    assert await _outbox_ids(pool) == [event.id]

@@ -79,6 +79,10 @@ class Directory(Protocol):
 
     async def staff(self, staff_id: str) -> KnownStaff | None: ...
 
+    async def store_managers(self, store_id: str) -> list[KnownStaff]:
+        """The managers of ``store_id`` the replica knows, by staff id (alerts go to them)."""
+        ...
+
     async def remember_member(self, member: KnownMember) -> None:
         """Insert or replace: a member's store and associate change with hand-overs."""
         ...
@@ -262,6 +266,14 @@ class PostgresDirectory:
         )
         return KnownStaff(**dict(row)) if row is not None else None
 
+    async def store_managers(self, store_id: str) -> list[KnownStaff]:
+        rows = await self._connection.fetch(
+            "SELECT staff_id, brand_id, role, store_id FROM directory_staff"
+            " WHERE store_id = $1 AND role = 'store_manager' ORDER BY staff_id",
+            store_id,
+        )
+        return [KnownStaff(**dict(row)) for row in rows]
+
     async def remember_member(self, member: KnownMember) -> None:
         await self._connection.execute(
             """
@@ -321,6 +333,16 @@ class InMemoryDirectory:
 
     async def staff(self, staff_id: str) -> KnownStaff | None:
         return self._tables.staff.get(staff_id)
+
+    async def store_managers(self, store_id: str) -> list[KnownStaff]:
+        return sorted(
+            (
+                s
+                for s in self._tables.staff.values()
+                if s.store_id == store_id and s.role == "store_manager"
+            ),
+            key=lambda staff: staff.staff_id,
+        )
 
     async def remember_member(self, member: KnownMember) -> None:
         self._tables.members[member.member_id] = member

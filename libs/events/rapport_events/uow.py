@@ -170,6 +170,13 @@ class UnitOfWork(_Emitting):
     def _bind(self, connection: Connection) -> None:
         """Create the repositories on ``connection``; called each time the unit opens."""
 
+    async def _before_commit(self) -> None:
+        """Write what the repositories buffered; called on a clean exit, before the outbox.
+
+        A repository that collects a whole consumer batch's writes and sends them in a few
+        statements (journey's) flushes here, inside the same transaction.
+        """
+
     async def __aenter__(self) -> Self:
         if self._connection is not None:
             raise RuntimeError("a unit of work cannot be entered twice")
@@ -194,6 +201,7 @@ class UnitOfWork(_Emitting):
         assert self._connection is not None and self._transaction is not None
         try:
             if exc_type is None:
+                await self._before_commit()
                 await write_outbox(self._connection, self._pending)
                 await self._transaction.commit()
             else:
@@ -263,6 +271,10 @@ class InMemoryUnitOfWork(_Emitting):
         self._bind(self.tables)
         return self
 
+    async def _before_commit(self) -> None:
+        """The twin of :meth:`UnitOfWork._before_commit`: flush buffered writes into
+        ``tables`` before they become the committed state."""
+
     async def __aexit__(
         self,
         exc_type: type[BaseException] | None,
@@ -271,6 +283,7 @@ class InMemoryUnitOfWork(_Emitting):
     ) -> None:
         try:
             if exc_type is None:
+                await self._before_commit()
                 self.database.tables = self.tables
                 assert self._streams is not None
                 self.database.streams = self._streams
