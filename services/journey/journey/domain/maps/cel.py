@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 import cel
-
 from journey.domain.maps.model import Condition
 
 _STRING_LITERAL: Final = re.compile(r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
@@ -64,8 +63,12 @@ def selected_fields(source: str) -> dict[str, set[str]]:
 def free_variables(condition: Condition) -> set[str]:
     """Variables the expression reads that are not bound by one of its own macros."""
     variables = set(condition.program.variables())  # type: ignore[attr-defined]
-    bound = set(re.findall(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*(\w+)\s*,",
-                           _STRING_LITERAL.sub('""', condition.source)))
+    bound = set(
+        re.findall(
+            r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*(\w+)\s*,",
+            _STRING_LITERAL.sub('""', condition.source),
+        )
+    )
     return variables - bound
 
 

@@ -48,9 +48,7 @@ class Wait:
         years, months, weeks, days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
         return cls(
             months=years * 12 + months,
-            span=timedelta(
-                weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds
-            ),
+            span=timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds),
             negative=text.startswith("-"),
             text=text,
         )
@@ -202,26 +200,46 @@ EVENT_KINDS: Final[Mapping[str, EventKind]] = {
         EventKind(
             "visit.completed",
             "rapport.service-orders.visit.completed",
-            {"visit_id": "string", "store_id": "string", "service_code": "string",
-             "amount": "double", "served_by": "string"},
+            {
+                "visit_id": "string",
+                "store_id": "string",
+                "service_code": "string",
+                "amount": "double",
+                "served_by": "string",
+            },
         ),
         EventKind(
             "purchase.recorded",
             "rapport.service-orders.purchase.recorded",
-            {"purchase_id": "string", "store_id": "string", "amount": "double",
-             "description": "string", "items": "list"},
+            {
+                "purchase_id": "string",
+                "store_id": "string",
+                "amount": "double",
+                "description": "string",
+                "items": "list",
+            },
         ),
         EventKind(
             "appointment.booked",
             "rapport.service-orders.appointment.booked",
-            {"appointment_id": "string", "store_id": "string", "service_code": "string",
-             "scheduled_at": "timestamp", "booked_by": "string"},
+            {
+                "appointment_id": "string",
+                "store_id": "string",
+                "service_code": "string",
+                "scheduled_at": "timestamp",
+                "booked_by": "string",
+            },
         ),
         EventKind(
             "appointment.cancelled",
             "rapport.service-orders.appointment.cancelled",
-            {"appointment_id": "string", "store_id": "string", "service_code": "string",
-             "cancelled_by": "string", "reason": "string"},
+            {
+                "appointment_id": "string",
+                "store_id": "string",
+                "service_code": "string",
+                "cancelled_by": "string",
+                "reason": "string",
+            },
         ),
         EventKind(
             "appointment.missed",
@@ -231,8 +249,14 @@ EVENT_KINDS: Final[Mapping[str, EventKind]] = {
         EventKind(
             "review.submitted",
             "rapport.service-orders.review.submitted",
-            {"review_id": "string", "visit_id": "string", "store_id": "string",
-             "recommendation": "int", "satisfaction": "int", "comment": "string"},
+            {
+                "review_id": "string",
+                "visit_id": "string",
+                "store_id": "string",
+                "recommendation": "int",
+                "satisfaction": "int",
+                "comment": "string",
+            },
         ),
         EventKind(
             "tier.changed",
@@ -247,8 +271,12 @@ EVENT_KINDS: Final[Mapping[str, EventKind]] = {
         EventKind(
             "message.failed",
             "rapport.notifier.message.delivery-failed",
-            {"touchpoint_id": "string", "channel": "string", "template": "string",
-             "reason": "string"},
+            {
+                "touchpoint_id": "string",
+                "channel": "string",
+                "template": "string",
+                "reason": "string",
+            },
         ),
     )
 }
