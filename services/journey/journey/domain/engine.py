@@ -1,8 +1,5 @@
 """The engine: what one event or one due timer does to a member's place on one map (pure).
 
-INTERFACE FIRST (being implemented): the dataclasses below are the contract between the
-engine and the application; the bodies of :class:`Engine` are filled in by the engine work.
-
 For each active map of her brand a member has a :class:`Position` (her stage there, the
 version she entered with, the goals she is being watched for). The application loads it,
 asks the engine, and stores what the :class:`Decision` says: stage moves, timers to arm and
@@ -10,18 +7,54 @@ cancel, touchpoints to request (or skipped, with why), goals reached and the tim
 explaining all of it. The engine never reads a clock: ``now`` is handed in (the platform
 clock in the service, the simulated one in a dry run), which is what makes a dry run over
 recorded history decide exactly what the real run decided.
+
+Time rules:
+
+- Conditions are evaluated at the *event time* of their cause (the event's ``at``, or the
+  timer's due time), never at arrival.
+- Late events: an event older than her current stage (``at < stage_since``) is folded into
+  her facts and may fire its triggers and reach goals, but does not move her: a late record
+  of a visit from before she went dormant does not win her back. Such a visit does not start
+  a new absence either (see :meth:`Engine.on_timer`).
+- Late touchpoints: a touchpoint whose moment passed by more than its ``tolerance`` when the
+  engine sees it is recorded as skipped, with how late, rather than sent.
+- Date triggers are armed for their next occurrence after their cause (her entry, the event
+  that made the date known, the occurrence that just fired) that is not already too late to
+  send; first-visit and registration anniversaries start a year after the day itself.
 """
 
 from __future__ import annotations
 
+import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final, Literal
+from zoneinfo import ZoneInfo
 
 from journey.domain.facts import MemberEvent, MemberFacts
-from journey.domain.maps.model import CompiledMap, TouchpointSpec
+from journey.domain.maps.cel import holds
+from journey.domain.maps.model import (
+    EVENT_KINDS,
+    CompiledMap,
+    Condition,
+    OnDate,
+    OnEvent,
+    OnInactivity,
+    OnStageEntered,
+    Stage,
+    TouchpointSpec,
+    Trigger,
+    Wait,
+)
 from journey.domain.timers import TimerRequest
+from journey.domain.touchpoints import touchpoint_id
+
+ANNIVERSARY_FACTS: Final = frozenset({"first_visit_at", "registered_at"})
+"""Date facts whose own day is not an occurrence: the first anniversary is a year later."""
+WHEN_DECIDED: Final = "when_decided"
+"""Timer payload key: "1" when the trigger's ``when`` was decided as the timer was armed."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +82,9 @@ class Position:
     """Keys of ``once`` triggers that fired for her."""
     open_goals: list[OpenGoal] = field(default_factory=list)
     exited_at: datetime | None = None
+    absences_fired: dict[str, datetime] = field(default_factory=dict)
+    """Inactivity trigger key to the due time it last fired at: activity from before that
+    moment, however late it arrives, belongs to the absence already answered."""
 
 
 @dataclass(frozen=True)
@@ -132,10 +168,14 @@ class TimelineEntry:
 
 @dataclass
 class Decision:
+    """What to store and do. The application applies ``cancel`` *before* ``arm``: an event
+    that calls off a trigger's waiting occurrences may also arm a fresh one of it."""
+
     stage_moves: list[StageMove] = field(default_factory=list)
     arm: list[TimerRequest] = field(default_factory=list)
-    cancel: list[tuple[str, str]] = field(default_factory=list)
-    """(kind, slot) of active timers to call off."""
+    cancel: list[tuple[str, str | None]] = field(default_factory=list)
+    """(kind, slot) of active timers to call off; slot None calls off every active timer of
+    that kind (every waiting occurrence of the trigger)."""
     touchpoints: list[PlannedTouchpoint] = field(default_factory=list)
     skipped: list[SkippedTouchpoint] = field(default_factory=list)
     goals_reached: list[GoalReached] = field(default_factory=list)
@@ -143,25 +183,619 @@ class Decision:
     exited: bool = False
 
 
+@dataclass(frozen=True)
+class _Moment:
+    """What a condition is evaluated on: the cause's time and the event, if any."""
+
+    at: datetime
+    event: MemberEvent | None = None
+
+
 class Engine:
     """Runs one compiled map version."""
 
     def __init__(self, journey_map: CompiledMap) -> None:
         self.map = journey_map
+        self.zone = ZoneInfo(journey_map.timezone)
+        self._by_priority: tuple[Stage, ...] = tuple(
+            sorted(journey_map.stages, key=lambda stage: -stage.priority)
+        )
 
-    def enter(self, facts: MemberFacts, at: datetime, now: datetime) -> tuple[Position, Decision]:
+    # ------------------------------------------------------------------ entry points
+
+    def enter(
+        self,
+        facts: MemberFacts,
+        at: datetime,
+        now: datetime,
+        *,
+        previous: Position | None = None,
+    ) -> tuple[Position, Decision]:
         """Her first sight on this map (at event time ``at``): the initial stage (or a
-        higher one her facts already earn), and the timers of her date triggers."""
-        raise NotImplementedError
+        higher one her facts already earn), and the timers of her date triggers.
+
+        The event she is seen with is not handled here: the application hands it to
+        :meth:`on_event` next. ``previous`` is the position she exited (re-entry on an
+        ``always`` map): her ``once`` triggers stay fired.
+        """
+        decision = Decision()
+        position = Position(
+            map_key=self.map.key,
+            version=self.map.version,
+            stage=None,
+            stage_since=None,
+            entered_at=at,
+            fired_once=set(previous.fired_once) if previous is not None else set(),
+        )
+        moment = _Moment(at)
+        initial = self.map.stage(self.map.initial_stage)
+        floor = initial.priority if initial is not None else None
+        landed = self._holding_stage(position, facts, moment, decision, above=floor)
+        stage_key, reason = (
+            (landed.key, _held(landed.entry))
+            if landed is not None and landed.entry is not None
+            else (self.map.initial_stage, "initial stage")
+        )
+        position.stage, position.stage_since = stage_key, at
+        decision.stage_moves.append(StageMove(None, stage_key, reason, stage_key, at))
+        self._line(decision, at, "entered", stage_key, reason, {"stage": stage_key})
+        if self._exits(position, facts, moment, decision):
+            return position, decision
+        self._stage_entered(position, facts, moment, stage_key, now, decision)
+        for trigger in self.map.triggers:
+            if isinstance(trigger.on, OnDate):
+                self._arm_date(trigger, trigger.on, facts, at, now, decision)
+            elif isinstance(trigger.on, OnInactivity):
+                latest = facts.latest_activity(trigger.on.activity)
+                if latest is not None:
+                    self._arm_inactivity(trigger, trigger.on, position, latest, decision)
+        return position, decision
 
     def on_event(
         self, position: Position, facts: MemberFacts, event: MemberEvent, now: datetime
     ) -> Decision:
         """``facts`` already include ``event``. Late events (older than her current stage)
-        update facts but do not move her; see the engine's module notes."""
-        raise NotImplementedError
+        update facts but do not move her; see the module notes."""
+        decision = Decision()
+        if position.exited_at is not None:
+            return decision  # an exited position listens to nothing; see may_reenter
+        moment = _Moment(event.at, event)
+        late = position.stage_since is not None and event.at < position.stage_since
+        moves = [] if late else self._restage(position, facts, moment, None, decision)
+        if self._exits(position, facts, moment, decision):
+            return decision
+        # Goals first: a goal this very event opens is not reached by it.
+        self._reach_goals(position, facts, event, decision)
+        self._expire_goals(position, event.at, decision)
+        for move in moves:
+            self._stage_entered(position, facts, moment, move.to_stage, now, decision)
+        for trigger in self.map.triggers:
+            if event.kind in trigger.cancel_on:
+                decision.cancel.append((trigger.key, None))
+        for trigger in self.map.triggers:
+            on = trigger.on
+            if isinstance(on, OnEvent) and on.event == event.kind:
+                self._event_trigger(trigger, position, facts, event, now, decision)
+            elif isinstance(on, OnInactivity) and event.kind in on.activity:
+                if facts.latest_activity(on.activity) == event.at:
+                    self._arm_inactivity(trigger, on, position, event.at, decision)
+            elif isinstance(on, OnDate) and self._date_changed_by(on.fact, facts, event):
+                self._arm_date(trigger, on, facts, event.at, now, decision)
+        return decision
 
     def on_timer(
         self, position: Position, facts: MemberFacts, timer: DueTimer, now: datetime
     ) -> Decision:
-        raise NotImplementedError
+        """A timer this engine armed is due (``timer.kind`` is the trigger key)."""
+        decision = Decision()
+        trigger = self.map.trigger(timer.kind)
+        if position.exited_at is not None or trigger is None:
+            return decision
+        moment = _Moment(timer.due_at)
+        self._expire_goals(position, timer.due_at, decision)
+        on = trigger.on
+        if isinstance(on, OnInactivity):
+            self._inactivity_due(trigger, on, position, facts, timer, now, decision)
+        elif isinstance(on, OnDate):
+            self._date_due(trigger, on, position, facts, timer, now, decision)
+        elif timer.payload.get(WHEN_DECIDED) == "1" or self._when(
+            trigger, facts, moment, position, decision
+        ):
+            self._fire(trigger, position, facts, timer.slot, timer.due_at, now, decision)
+        return decision
+
+    def may_reenter(self, position: Position) -> bool:
+        """Whether the application should enter her again on her next event."""
+        return position.exited_at is not None and self.map.reentry == "always"
+
+    # ------------------------------------------------------------------ stages
+
+    def _holding_stage(
+        self,
+        position: Position,
+        facts: MemberFacts,
+        moment: _Moment,
+        decision: Decision,
+        *,
+        above: int | None = None,
+    ) -> Stage | None:
+        """The highest-priority stage whose entry holds (only those above ``above``)."""
+        context = self._context(facts, moment, position.stage)
+        for stage in self._by_priority:
+            if above is not None and stage.priority <= above:
+                return None
+            if stage.entry is not None and self._holds(
+                stage.entry, context, stage.key, moment.at, decision
+            ):
+                return stage
+        return None
+
+    def _restage(
+        self,
+        position: Position,
+        facts: MemberFacts,
+        moment: _Moment,
+        rule: str | None,
+        decision: Decision,
+    ) -> list[StageMove]:
+        stage = self._holding_stage(position, facts, moment, decision)
+        if stage is None or stage.key == position.stage or stage.entry is None:
+            return []
+        move = StageMove(
+            from_stage=position.stage,
+            to_stage=stage.key,
+            reason=_held(stage.entry),
+            rule=rule or stage.key,
+            at=moment.at,
+        )
+        position.stage, position.stage_since = stage.key, moment.at
+        decision.stage_moves.append(move)
+        self._line(
+            decision,
+            moment.at,
+            "stage_changed",
+            move.rule,
+            move.reason,
+            {"from": move.from_stage, "to": move.to_stage},
+        )
+        return [move]
+
+    def _exits(
+        self, position: Position, facts: MemberFacts, moment: _Moment, decision: Decision
+    ) -> bool:
+        condition = self.map.exit_when
+        if condition is None:
+            return False
+        context = self._context(facts, moment, position.stage)
+        if not self._holds(condition, context, "exit", moment.at, decision):
+            return False
+        position.exited_at = moment.at
+        decision.exited = True
+        # Nothing she was waiting for happens any more.
+        for trigger in self.map.triggers:
+            decision.cancel.append((trigger.key, None))
+        for goal in position.open_goals:
+            self._line(decision, moment.at, "goal_expired", goal.trigger, "exited", _goal(goal))
+        position.open_goals = []
+        self._line(decision, moment.at, "exited", "exit", _held(condition))
+        return True
+
+    # ------------------------------------------------------------------ triggers
+
+    def _stage_entered(
+        self,
+        position: Position,
+        facts: MemberFacts,
+        moment: _Moment,
+        stage: str,
+        now: datetime,
+        decision: Decision,
+    ) -> None:
+        occasion = f"{stage}@{moment.at.isoformat()}"
+        for trigger in self.map.triggers:
+            if not (isinstance(trigger.on, OnStageEntered) and trigger.on.stage == stage):
+                continue
+            if trigger.once and trigger.key in position.fired_once:
+                continue
+            if trigger.wait.is_zero:
+                if self._when(trigger, facts, moment, position, decision):
+                    self._fire(trigger, position, facts, occasion, moment.at, now, decision)
+                continue
+            # With a causing event the condition is decided on it; otherwise when it is due.
+            decided = moment.event is not None
+            if decided and not self._when(trigger, facts, moment, position, decision):
+                continue
+            decision.arm.append(
+                TimerRequest(
+                    kind=trigger.key,
+                    due_at=trigger.wait.after(moment.at),
+                    armed_for=moment.at,
+                    slot=occasion,
+                    payload={WHEN_DECIDED: "1" if decided else "0", "stage": stage},
+                )
+            )
+
+    def _event_trigger(
+        self,
+        trigger: Trigger,
+        position: Position,
+        facts: MemberFacts,
+        event: MemberEvent,
+        now: datetime,
+        decision: Decision,
+    ) -> None:
+        if trigger.once and trigger.key in position.fired_once:
+            return
+        # An event trigger is decided on its event, even when it waits.
+        if not self._when(trigger, facts, _Moment(event.at, event), position, decision):
+            return
+        if trigger.wait.is_zero:
+            self._fire(trigger, position, facts, event.event_id, event.at, now, decision)
+            return
+        decision.arm.append(
+            TimerRequest(
+                kind=trigger.key,
+                due_at=trigger.wait.after(event.at),
+                armed_for=event.at,
+                slot=event.event_id,
+                payload={WHEN_DECIDED: "1", "event_id": event.event_id},
+            )
+        )
+
+    def _arm_inactivity(
+        self,
+        trigger: Trigger,
+        on: OnInactivity,
+        position: Position,
+        latest: datetime,
+        decision: Decision,
+    ) -> None:
+        answered = position.absences_fired.get(trigger.key)
+        if answered is not None and latest < answered:
+            return  # activity from before an absence already answered: not a new absence
+        decision.arm.append(
+            TimerRequest(kind=trigger.key, due_at=on.after.after(latest), armed_for=latest)
+        )
+
+    def _inactivity_due(
+        self,
+        trigger: Trigger,
+        on: OnInactivity,
+        position: Position,
+        facts: MemberFacts,
+        timer: DueTimer,
+        now: datetime,
+        decision: Decision,
+    ) -> None:
+        latest = facts.latest_activity(on.activity)
+        if latest is None or latest > timer.armed_for:
+            return  # stale: she was active since; that activity armed a newer timer
+        answered = position.absences_fired.get(trigger.key)
+        if answered is not None and timer.armed_for < answered:
+            return  # this absence was already answered
+        moment = _Moment(timer.due_at)
+        position.absences_fired[trigger.key] = timer.due_at
+        moves = self._restage(position, facts, moment, trigger.key, decision)
+        if self._exits(position, facts, moment, decision):
+            return
+        for move in moves:
+            self._stage_entered(position, facts, moment, move.to_stage, now, decision)
+        if self._when(trigger, facts, moment, position, decision):
+            occasion = timer.armed_for.isoformat()
+            self._fire(trigger, position, facts, occasion, timer.due_at, now, decision)
+
+    def _date_due(
+        self,
+        trigger: Trigger,
+        on: OnDate,
+        position: Position,
+        facts: MemberFacts,
+        timer: DueTimer,
+        now: datetime,
+        decision: Decision,
+    ) -> None:
+        anchor = self._anchor(on.fact, facts)
+        day = timer.armed_for.date()
+        if anchor is None or self._occurrence(on, anchor, day.year)[0] != day:
+            return  # the date changed since this timer was armed; its new timer stands
+        moment = _Moment(timer.due_at)
+        if self._when(trigger, facts, moment, position, decision):
+            self._fire(trigger, position, facts, day.isoformat(), timer.due_at, now, decision)
+        if on.yearly:
+            self._arm_date(trigger, on, facts, timer.due_at, now, decision)
+
+    def _fire(
+        self,
+        trigger: Trigger,
+        position: Position,
+        facts: MemberFacts,
+        occasion: str,
+        moment: datetime,
+        now: datetime,
+        decision: Decision,
+    ) -> None:
+        """The trigger's moment came: its filters, then its touchpoint (sent or skipped)."""
+        if trigger.stages and position.stage not in trigger.stages:
+            return
+        if trigger.once:
+            if trigger.key in position.fired_once:
+                return
+            position.fired_once.add(trigger.key)
+        self._line(
+            decision,
+            moment,
+            "trigger_fired",
+            trigger.key,
+            _describe(trigger),
+            {"occasion": occasion, "stage": position.stage},
+        )
+        spec = trigger.touchpoint
+        if spec is None:
+            return
+        tp_id = touchpoint_id(facts.member_id, f"{self.map.key}/{trigger.key}", occasion)
+        reason = self._why_not(spec, facts, moment, now)
+        if reason is not None:
+            decision.skipped.append(SkippedTouchpoint(tp_id, trigger.key, occasion, moment, reason))
+            self._line(
+                decision,
+                moment,
+                "touchpoint_skipped",
+                trigger.key,
+                reason,
+                {"touchpoint_id": tp_id, "template": spec.template, "to": spec.to},
+            )
+            return
+        variables = {**spec.variables, "surname": facts.surname or "", "title": facts.title}
+        if spec.is_task and spec.due_in is not None:
+            due = spec.due_in.after(moment).astimezone(self.zone).date()
+            variables["due_date"] = due.isoformat()
+        decision.touchpoints.append(
+            PlannedTouchpoint(tp_id, trigger.key, occasion, spec, moment, variables)
+        )
+        detail: dict[str, Any] = {
+            "touchpoint_id": tp_id,
+            "template": spec.template,
+            "to": spec.to,
+            "category": spec.category,
+        }
+        if trigger.goal is not None:
+            goal = OpenGoal(
+                trigger=trigger.key,
+                touchpoint_id=tp_id,
+                event=trigger.goal.event,
+                opened_at=moment,
+                deadline=trigger.goal.within.after(moment),
+            )
+            if all(open_goal.touchpoint_id != tp_id for open_goal in position.open_goals):
+                position.open_goals.append(goal)
+            detail["goal"] = {"event": goal.event, "deadline": goal.deadline.isoformat()}
+        self._line(decision, moment, "touchpoint_requested", trigger.key, spec.template, detail)
+
+    def _why_not(
+        self, spec: TouchpointSpec, facts: MemberFacts, moment: datetime, now: datetime
+    ) -> str | None:
+        if now > spec.tolerance.after(moment):
+            return f"late by {_span(now - moment)} (tolerance {spec.tolerance.text})"
+        if spec.to == "associate" and not facts.associate_id:
+            return "no bound associate"
+        if spec.to == "store_manager" and not facts.store_id:
+            return "no home store"
+        return None
+
+    def _when(
+        self,
+        trigger: Trigger,
+        facts: MemberFacts,
+        moment: _Moment,
+        position: Position,
+        decision: Decision,
+    ) -> bool:
+        if trigger.when is None:
+            return True
+        context = self._context(facts, moment, position.stage)
+        return self._holds(trigger.when, context, trigger.key, moment.at, decision)
+
+    # ------------------------------------------------------------------ goals
+
+    def _reach_goals(
+        self, position: Position, facts: MemberFacts, event: MemberEvent, decision: Decision
+    ) -> None:
+        still_open: list[OpenGoal] = []
+        for goal in position.open_goals:
+            if goal.event == event.kind and goal.opened_at <= event.at <= goal.deadline:
+                trigger = self.map.trigger(goal.trigger)
+                condition = trigger.goal.when if trigger and trigger.goal else None
+                context = self._context(facts, _Moment(event.at, event), position.stage)
+                if condition is None or self._holds(
+                    condition, context, goal.trigger, event.at, decision
+                ):
+                    decision.goals_reached.append(GoalReached(goal, event.event_id, event.at))
+                    self._line(
+                        decision,
+                        event.at,
+                        "goal_reached",
+                        goal.trigger,
+                        f"{goal.event} within the goal's window",
+                        {**_goal(goal), "event_id": event.event_id},
+                    )
+                    continue
+            still_open.append(goal)
+        position.open_goals = still_open
+
+    def _expire_goals(self, position: Position, at: datetime, decision: Decision) -> None:
+        for goal in [goal for goal in position.open_goals if goal.deadline < at]:
+            self._line(decision, at, "goal_expired", goal.trigger, "deadline passed", _goal(goal))
+        position.open_goals = [goal for goal in position.open_goals if goal.deadline >= at]
+
+    # ------------------------------------------------------------------ dates
+
+    def _date_changed_by(self, fact: str, facts: MemberFacts, event: MemberEvent) -> bool:
+        """Whether ``event`` made the date fact known or changed it."""
+        if fact in {"birthday", "registered_at"}:
+            return event.kind == "member.registered"
+        if fact == "first_visit_at":
+            return event.kind == "visit.completed" and facts.first_visit_at == event.at
+        return False
+
+    def _anchor(self, fact: str, facts: MemberFacts) -> date | None:
+        """The calendar day a date trigger counts from, in the map's time zone."""
+        value = facts.date_fact(fact)
+        if isinstance(value, datetime):
+            return value.astimezone(self.zone).date()
+        return value
+
+    def _occurrence(self, on: OnDate, anchor: date, year: int) -> tuple[date, datetime]:
+        """The anniversary day in ``year`` (29 Feb is 28 Feb in other years) and the
+        instant the trigger's moment falls on for it."""
+        last = calendar.monthrange(year, anchor.month)[1]
+        day = date(year, anchor.month, min(anchor.day, last))
+        wall = on.offset.after(datetime.combine(day, on.at))
+        return day, wall.replace(tzinfo=self.zone).astimezone(UTC)
+
+    def next_occurrence(
+        self, trigger: Trigger, on: OnDate, anchor: date, after: datetime, now: datetime
+    ) -> tuple[date, datetime] | None:
+        """The first occurrence strictly after ``after`` that is not already too late at
+        ``now`` to send; None when a one-off date has passed."""
+        first_year = anchor.year + 1 if on.fact in ANNIVERSARY_FACTS and on.yearly else anchor.year
+        tolerance = trigger.touchpoint.tolerance if trigger.touchpoint else None
+        if not on.yearly:
+            day, instant = self._occurrence(on, anchor, anchor.year)
+            return (day, instant) if self._in_time(instant, after, now, tolerance) else None
+        reach = abs(on.offset.months) // 12 + on.offset.span.days // 365 + 2
+        horizon = max(after, now).year + reach
+        for year in range(max(first_year, after.year - reach), horizon + 1):
+            day, instant = self._occurrence(on, anchor, year)
+            if self._in_time(instant, after, now, tolerance):
+                return day, instant
+        return None
+
+    @staticmethod
+    def _in_time(instant: datetime, after: datetime, now: datetime, tolerance: Wait | None) -> bool:
+        if instant <= after:
+            return False
+        return tolerance is None or now <= tolerance.after(instant)
+
+    def _arm_date(
+        self,
+        trigger: Trigger,
+        on: OnDate,
+        facts: MemberFacts,
+        after: datetime,
+        now: datetime,
+        decision: Decision,
+    ) -> None:
+        anchor = self._anchor(on.fact, facts)
+        if anchor is None:
+            return
+        occurrence = self.next_occurrence(trigger, on, anchor, after, now)
+        if occurrence is None:
+            return
+        day, instant = occurrence
+        decision.arm.append(
+            TimerRequest(
+                kind=trigger.key,
+                due_at=instant,
+                armed_for=datetime.combine(day, time(), UTC),
+                payload={"date": day.isoformat()},
+            )
+        )
+
+    # ------------------------------------------------------------------ conditions
+
+    def _context(self, facts: MemberFacts, moment: _Moment, stage: str | None) -> dict[str, Any]:
+        return {
+            "facts": facts.context(self.map.facts, moment.at),
+            "event": event_view(moment.event) if moment.event is not None else None,
+            "stage": stage,
+            "now": moment.at,
+        }
+
+    def _holds(
+        self,
+        condition: Condition,
+        context: Mapping[str, Any],
+        rule: str,
+        at: datetime,
+        decision: Decision,
+    ) -> bool:
+        result = holds(condition, context)
+        if isinstance(result, str):
+            self._line(decision, at, "condition_error", rule, result, {"path": condition.path})
+            return False
+        return result
+
+    def _line(
+        self,
+        decision: Decision,
+        at: datetime,
+        kind: TimelineKind,
+        rule: str,
+        reason: str,
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        decision.timeline.append(
+            TimelineEntry(at, kind, self.map.key, self.map.version, rule, reason, detail or {})
+        )
+
+
+def event_view(event: MemberEvent) -> dict[str, Any]:
+    """The ``event`` variable of a condition: ``type``, ``id``, ``at`` and the contract's
+    fields as CEL values (amounts as doubles, times as timestamps)."""
+    kind = EVENT_KINDS.get(event.kind)
+    types = kind.fields if kind is not None else {}
+    view: dict[str, Any] = {}
+    for name, value in event.data.items():
+        view[name] = _cel_value(types.get(name), value)
+    view.update(type=event.kind, id=event.event_id, at=event.at)
+    return view
+
+
+def _cel_value(value_type: str | None, value: Any) -> Any:
+    if value is None:
+        return None
+    try:
+        if value_type == "double":
+            return float(Decimal(str(value)))
+        if value_type == "int" and not isinstance(value, bool):
+            return int(value)
+        if value_type == "timestamp" and isinstance(value, str):
+            instant = datetime.fromisoformat(value)
+            return instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)
+    except (ValueError, InvalidOperation):
+        return value
+    return value
+
+
+def _held(condition: Condition | None) -> str:
+    return "initial stage" if condition is None else f"{condition.path} held: {condition.source}"
+
+
+def _describe(trigger: Trigger) -> str:
+    on = trigger.on
+    if isinstance(on, OnEvent):
+        what = f"on {on.event}"
+    elif isinstance(on, OnStageEntered):
+        what = f"on entering {on.stage}"
+    elif isinstance(on, OnInactivity):
+        what = f"no {' or '.join(on.activity)} for {on.after.text}"
+    else:
+        what = f"{on.fact} {on.offset.text}" if not on.offset.is_zero else f"on {on.fact}"
+    return what if trigger.wait.is_zero else f"{what}, after {trigger.wait.text}"
+
+
+def _goal(goal: OpenGoal) -> dict[str, Any]:
+    return {
+        "touchpoint_id": goal.touchpoint_id,
+        "event": goal.event,
+        "deadline": goal.deadline.isoformat(),
+    }
+
+
+def _span(span: timedelta) -> str:
+    """A lateness in words: ``3 days``, ``5 hours``, ``12 minutes``."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        count = int(span.total_seconds() // size)
+        if count >= 1:
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{int(span.total_seconds())} seconds"
