@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from journey.domain.engine import Decision, DueTimer, Engine
-from journey.domain.maps.model import OnDate, OnEvent, Trigger, Wait
+from journey.domain.maps.model import OnDate, OnEvent, OnStageEntered, Trigger, Wait
 from journey.domain.simulation import MemberReplay
 from journey.domain.touchpoints import touchpoint_id
 
@@ -456,3 +456,29 @@ def test_the_map_version_and_rule_are_on_every_timeline_line() -> None:
     assert {(e.map_key, e.version) for e in member.timeline} == {("lifecycle", 7)}
     assert all(e.rule and e.reason for e in member.timeline)
     assert date(2026, 3, 1) <= member.timeline[-1].at.date()
+
+
+def test_a_waiting_stage_entered_trigger_checks_her_stage_when_it_is_due() -> None:
+    reminder = Trigger(
+        "still_away",
+        OnStageEntered("dormant"),
+        when=when("facts.days_since_last_visit >= 37", "triggers[0].when"),
+        wait=Wait.parse("P7D"),
+        stages=("dormant",),
+        touchpoint=to_member("we_miss_you"),
+    )
+    quiet = replace(MAP, triggers=(*only(MAP, "welcome_back").triggers, reminder))
+    member, events = replay(quiet), Events()
+    member.handle(events.registered(T0))
+    member.handle(events.visit(T0))
+    member.fire(timer(member, "welcome_back"))  # dormant at T0 + 30 days, no causing event
+    slot = f"dormant@{(T0 + 30 * DAY).isoformat()}"
+    waiting = timer(member, "still_away", slot)
+    assert (waiting.due_at, waiting.payload["when_decided"]) == (T0 + 37 * DAY, "0")
+    assert templates(member.fire(waiting)) == ["we_miss_you"]
+
+    member.handle(events.visit(T0 + 60 * DAY))
+    member.fire(timer(member, "welcome_back"))  # dormant again at T0 + 90 days
+    again = timer(member, "still_away", f"dormant@{(T0 + 90 * DAY).isoformat()}")
+    member.handle(events.visit(T0 + 92 * DAY))  # won back before the reminder
+    assert member.fire(again).touchpoints == []

@@ -212,6 +212,10 @@ class MemberFacts:
         """How a message addresses her after the surname (女士, 先生, or nothing)."""
         return title_for(self.gender)
 
+    def last_activity_at(self, kind: str) -> datetime | None:
+        """Her latest event of ``kind``, by event time."""
+        return self.latest_by_kind.get(kind)
+
     def latest_activity(self, kinds: Iterable[str]) -> datetime | None:
         """Her latest event of any of ``kinds``, by event time."""
         instants = [self.latest_by_kind[kind] for kind in kinds if kind in self.latest_by_kind]

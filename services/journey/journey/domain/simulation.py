@@ -196,7 +196,9 @@ def simulate(
 class _Tally:
     def __init__(self, zone: ZoneInfo) -> None:
         self.zone = zone
-        self.counters: dict[str, Counter[str]] = {name: Counter() for name in COUNTED}
+        self.counters: dict[str, Counter[str]] = {
+            name: Counter() for name in COUNTED if name != "members_per_stage"
+        }
         self.touchpoint_ids: list[str] = []
 
     def day(self, instant: datetime) -> str:
