@@ -10,6 +10,10 @@ Failures the service can wait out (database or broker unreachable, a concurrent 
 retried with backoff without moving on, to keep each member's events in order. Any other
 failure is retried a few times and then dead-lettered with the error, so one bad event cannot
 stall a partition.
+
+A consumer may also track its event-time watermark (``track_watermarks``; see
+:mod:`rapport_events.watermarks`): each record raises its partition's watermark in the
+transaction that consumes it, and each fetch round moves caught-up partitions to the clock.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import asyncpg
@@ -39,7 +44,8 @@ from rapport_events.topics import (
     subscription_pattern,
 )
 from rapport_events.tracing import continued_span
-from rapport_events.uow import UnitOfWork
+from rapport_events.uow import Connection, UnitOfWork
+from rapport_events.watermarks import WATERMARK_GRACE, Partition, PostgresWatermarks
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +113,28 @@ class IncomingRecord(Protocol):
     headers: Sequence[tuple[str, bytes]]
 
 
+@dataclass(frozen=True)
+class _Refused:
+    """Why a record is dead-lettered before any handler sees it, and its event time if the
+    envelope could be read (a refused record was consumed all the same)."""
+
+    reason: str
+    time: datetime | None
+
+
+def latest_event_times(
+    consumed: Sequence[tuple[IncomingRecord, datetime | None]],
+) -> dict[Partition, datetime]:
+    """The greatest event time consumed on each partition; records without one add nothing."""
+    marks: dict[Partition, datetime] = {}
+    for record, time in consumed:
+        if time is None:
+            continue
+        key = (record.topic, record.partition)
+        marks[key] = max(marks.get(key, time), time)
+    return marks
+
+
 class Outcome:
     APPLIED = "applied"
     DUPLICATE = "duplicate"
@@ -130,8 +158,10 @@ class RecordProcessor:
         max_attempts: int = 3,
         backoff: float = 0.2,
         unit_of_work: Callable[[], UnitOfWork] | None = None,
+        track_watermarks: bool = False,
     ) -> None:
         self.service = service
+        self.tracks_watermarks = track_watermarks
         self._handlers: dict[str, dict[type[DomainEvent], Handler]] = {
             topic_prefix + s.topic: dict(s.handlers) for s in combined(subscriptions)
         }
@@ -149,23 +179,28 @@ class RecordProcessor:
     def topics(self) -> list[str]:
         return list(self._handlers)
 
-    def _decode(self, record: IncomingRecord) -> tuple[DomainEvent, EventEnvelope] | str:
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    def _decode(self, record: IncomingRecord) -> tuple[DomainEvent, EventEnvelope] | _Refused:
         """The event, or the reason the record cannot be read or must not be trusted."""
         try:
             envelope = EventEnvelope.from_kafka(record.headers, record.value)
+        except MalformedEvent as exc:
+            return _Refused(str(exc), None)
+        try:
             event = self._registry.decode(envelope)
         except MalformedEvent as exc:
-            return str(exc)
+            return _Refused(str(exc), envelope.time)
         # Text PostgreSQL would refuse fails the handler on every retry: refuse it at once.
-        unstorable = first_unstorable(envelope.data, "data") or first_unstorable(
-            envelope.attributes(), "header"
+        refusal = (
+            first_unstorable(envelope.data, "data")
+            or first_unstorable(envelope.attributes(), "header")
+            or brand_mismatch(event, envelope)
+            or foreign_to_ingestion_topic(record.topic, envelope, self._topic_prefix)
         )
-        if unstorable is not None:
-            return unstorable
-        refusal = brand_mismatch(event, envelope) or foreign_to_ingestion_topic(
-            record.topic, envelope, self._topic_prefix
-        )
-        return refusal or (event, envelope)
+        return _Refused(refusal, envelope.time) if refusal else (event, envelope)
 
     def _handler(self, topic: str, event: DomainEvent) -> Handler | None:
         handlers = self._handlers.get(topic)
@@ -192,15 +227,20 @@ class RecordProcessor:
     async def process(self, record: IncomingRecord) -> str:
         """Handle one record in a transaction of its own."""
         decoded = self._decode(record)
-        if isinstance(decoded, str):
-            await self.dead_letter(record, decoded)
+        if isinstance(decoded, _Refused):
+            await self.dead_letter(record, decoded.reason)
+            await self._track_alone(latest_event_times([(record, decoded.time)]))
             return Outcome.DEAD_LETTERED
         event, envelope = decoded
         handler = self._handler(record.topic, event)
         if handler is None:
+            await self._track_alone(latest_event_times([(record, envelope.time)]))
             return Outcome.IGNORED
         with self._span(record, envelope):
-            return await self._apply_with_retries(record, event, envelope, handler)
+            outcome = await self._apply_with_retries(record, event, envelope, handler)
+        if outcome == Outcome.DEAD_LETTERED:  # its transaction was rolled back
+            await self._track_alone(latest_event_times([(record, envelope.time)]))
+        return outcome
 
     async def process_batch(self, records: Sequence[IncomingRecord]) -> list[str]:
         """Handle one partition's records in order, in a single transaction.
@@ -212,32 +252,43 @@ class RecordProcessor:
         """
         outcomes: dict[int, str] = {}
         work: list[tuple[int, IncomingRecord, DomainEvent, EventEnvelope, Handler]] = []
+        consumed: list[tuple[IncomingRecord, datetime | None]] = []
         for index, record in enumerate(records):
             decoded = self._decode(record)
-            if isinstance(decoded, str):
-                await self.dead_letter(record, decoded)
+            if isinstance(decoded, _Refused):
+                await self.dead_letter(record, decoded.reason)
                 outcomes[index] = Outcome.DEAD_LETTERED
+                consumed.append((record, decoded.time))
                 continue
             event, envelope = decoded
+            consumed.append((record, envelope.time))
             handler = self._handler(record.topic, event)
             if handler is None:
                 outcomes[index] = Outcome.IGNORED
             else:
                 work.append((index, record, event, envelope, handler))
-        if work:
+        marks = latest_event_times(consumed)
+        if not work:
+            await self._track_alone(marks)
+        else:
             try:
-                outcomes.update(await self._apply_batch(work))
+                outcomes.update(await self._apply_batch(work, marks))
             except Exception as exc:
                 log.warning("batch of %d failed (%s); handling one by one", len(work), exc)
                 for index, record, *_ in work:
                     outcomes[index] = await self.process(record)
+                # Each record raised its own time; the refused and ignored ones still count.
+                await self._track_alone(marks)
         return [outcomes[i] for i in range(len(records))]
 
     async def _apply_batch(
-        self, work: list[tuple[int, IncomingRecord, DomainEvent, EventEnvelope, Handler]]
+        self,
+        work: list[tuple[int, IncomingRecord, DomainEvent, EventEnvelope, Handler]],
+        marks: dict[Partition, datetime],
     ) -> dict[int, str]:
         outcomes: dict[int, str] = {}
         async with self._unit_of_work() as uow:
+            await self._track(uow.connection, marks)
             rows = await uow.connection.fetch(
                 """
                 INSERT INTO processed_events (consumer, event_id)
@@ -265,7 +316,7 @@ class RecordProcessor:
         delay = self._backoff
         while True:
             try:
-                return await self._apply(event, envelope, handler)
+                return await self._apply(record, event, envelope, handler)
             except RejectEvent as exc:
                 await self.dead_letter(record, f"rejected by {self.service}: {exc}")
                 return Outcome.DEAD_LETTERED
@@ -286,9 +337,38 @@ class RecordProcessor:
             return self._new_unit_of_work()
         return UnitOfWork(self._pool, source=f"/rapport/{self.service}", clock=self._clock)
 
-    async def _apply(self, event: DomainEvent, envelope: EventEnvelope, handler: Handler) -> str:
+    async def _apply(
+        self, record: IncomingRecord, event: DomainEvent, envelope: EventEnvelope, handler: Handler
+    ) -> str:
         async with self._unit_of_work() as uow:
+            await self._track(uow.connection, latest_event_times([(record, envelope.time)]))
             return await self._handle_once(uow, event, envelope, handler)
+
+    async def _track(self, connection: Connection, marks: dict[Partition, datetime]) -> None:
+        """Raise the watermarks of ``marks`` in the caller's transaction, if tracking is on."""
+        if self.tracks_watermarks and marks:
+            await PostgresWatermarks(connection).raise_to(self.service, marks)
+
+    async def _track_alone(self, marks: dict[Partition, datetime]) -> None:
+        """Raise them in a transaction of their own, for records no handler's transaction
+        committed (ignored or dead-lettered)."""
+        if self.tracks_watermarks and marks:
+            async with self._unit_of_work() as uow:
+                await self._track(uow.connection, marks)
+
+    async def register_partitions(self, partitions: Sequence[Partition]) -> None:
+        """Give newly assigned partitions a watermark that holds time back until read."""
+        if self.tracks_watermarks and partitions:
+            async with self._pool.acquire() as connection:
+                await PostgresWatermarks(connection).register(self.service, partitions)
+
+    async def follow_clock(self, partitions: Sequence[Partition], to: datetime) -> None:
+        """Raise caught-up partitions to ``to`` (the clock minus the grace)."""
+        if self.tracks_watermarks and partitions:
+            async with self._pool.acquire() as connection:
+                await PostgresWatermarks(connection).raise_to(
+                    self.service, dict.fromkeys(partitions, to)
+                )
 
     async def _handle_once(
         self, uow: UnitOfWork, event: DomainEvent, envelope: EventEnvelope, handler: Handler
@@ -360,7 +440,11 @@ topic); the metadata request this repeats is cheap."""
 
 
 class EventConsumer:
-    """Runs a :class:`RecordProcessor` on a Kafka consumer group with manual commits."""
+    """Runs a :class:`RecordProcessor` on a Kafka consumer group with manual commits.
+
+    When the processor tracks watermarks, each fetch round ends by moving the partitions it
+    found caught up to the clock's time at the start of the round minus ``watermark_grace``.
+    """
 
     def __init__(
         self,
@@ -368,12 +452,15 @@ class EventConsumer:
         *,
         connection: KafkaConnection,
         group_id: str | None = None,
+        watermark_grace: timedelta = WATERMARK_GRACE,
     ) -> None:
         self.processor = processor
         self._connection = connection
         self._group_id = group_id or processor.service
+        self._watermark_grace = watermark_grace
         self._lock = asyncio.Lock()
         self._consumer: Any = None
+        self._registered: set[Partition] = set()
         self.started = asyncio.Event()
 
     async def run(self) -> None:
@@ -393,43 +480,117 @@ class EventConsumer:
         self.started.set()
         try:
             while True:
+                round_started = self._fetch_round_start(consumer)
                 batches = await consumer.getmany(timeout_ms=500)
-                if not batches:
-                    continue
                 async with self._lock:
-                    # Partitions are independent streams: work on them side by side, keep
-                    # each one's records in order, commit once the whole batch is applied.
-                    await asyncio.gather(
-                        *(self._process_partition(records) for records in batches.values())
-                    )
-                    await consumer.commit(
-                        {tp: records[-1].offset + 1 for tp, records in batches.items()}
-                    )
+                    registered = await self._register_assigned(consumer)
+                    if batches:
+                        # Partitions are independent streams: work on them side by side,
+                        # keep each one's records in order, commit once all are applied.
+                        await asyncio.gather(
+                            *(self._process_partition(records) for records in batches.values())
+                        )
+                        await consumer.commit(
+                            {tp: records[-1].offset + 1 for tp, records in batches.items()}
+                        )
+                    if registered:
+                        await self._follow_clock(consumer, *round_started)
         finally:
             await consumer.stop()
 
+    def _fetch_round_start(self, consumer: Any) -> tuple[datetime, dict[Any, int | None]]:
+        """The clock's time and each partition's last fetch-response time, before fetching."""
+        if not self.processor.tracks_watermarks:
+            return self.processor.clock.now(), {}
+        polled = {tp: consumer.last_poll_timestamp(tp) for tp in consumer.assignment()}
+        return self.processor.clock.now(), polled
+
+    async def _register_assigned(self, consumer: Any) -> bool:
+        """Rows for partitions this consumer has not registered yet (the rebalance listener
+        registers them on assignment; this catches any it could not); whether all have one.
+
+        Until every assigned partition has a row, no partition follows the clock: the one
+        without a row would not hold the watermark back.
+        """
+        if not self.processor.tracks_watermarks:
+            return False
+        try:
+            await self._register(consumer.assignment())
+        except TRANSIENT_ERRORS as exc:
+            log.warning("cannot register watermarks of assigned partitions: %s", exc)
+            return False
+        return True
+
+    async def _register(self, assigned: Any) -> None:
+        new = sorted({(tp.topic, tp.partition) for tp in assigned} - self._registered)
+        if new:
+            await self.processor.register_partitions(new)
+            self._registered.update(new)
+
+    async def _follow_clock(
+        self, consumer: Any, started_at: datetime, polled_before: dict[Any, int | None]
+    ) -> None:
+        if not self.processor.tracks_watermarks:
+            return
+        caught_up = [
+            (tp.topic, tp.partition)
+            for tp in sorted(consumer.assignment())
+            if await _caught_up(consumer, tp, polled_before.get(tp))
+        ]
+        try:
+            await self.processor.follow_clock(caught_up, started_at - self._watermark_grace)
+        except TRANSIENT_ERRORS as exc:
+            # Safe to skip: a watermark left behind only delays timers until the next round.
+            log.warning("cannot move caught-up watermarks: %s", exc)
+
     def _subscribe(self, consumer: Any) -> None:
         """By name, or by pattern when the service reads every brand's ingestion topic."""
-        listener = _Rebalance(self._lock)
+        listener = _Rebalance(self._lock, self._on_assigned)
         pattern = subscription_pattern(self.processor.topics)
         if pattern is None:
             consumer.subscribe(self.processor.topics, listener=listener)
         else:
             consumer.subscribe(pattern=pattern, listener=listener)
 
+    async def _on_assigned(self, assigned: Any) -> None:
+        if self.processor.tracks_watermarks:
+            try:
+                await self._register(assigned)
+            except TRANSIENT_ERRORS as exc:  # the next fetch round registers them
+                log.warning("cannot register watermarks of %s: %s", assigned, exc)
+
     async def _process_partition(self, records: Sequence[Any]) -> None:
         await self.processor.process_batch(records)
 
 
-class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Lets the in-flight batch finish (and commit) before partitions move elsewhere."""
+async def _caught_up(consumer: Any, tp: Any, polled_before: int | None) -> bool:
+    """Whether a fetch response received during this round showed nothing beyond the
+    position. An older response's highwater may predate records written since: a partition
+    whose records wait in the fetch buffer is not fetched, so its highwater goes stale."""
+    from aiokafka.errors import IllegalStateError
 
-    def __init__(self, lock: asyncio.Lock) -> None:
+    polled = consumer.last_poll_timestamp(tp)
+    highwater: int | None = consumer.highwater(tp)
+    if polled is None or highwater is None or polled == polled_before:
+        return False
+    try:
+        position: int = await consumer.position(tp)
+    except IllegalStateError:  # no longer assigned
+        return False
+    return position >= highwater
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Lets the in-flight batch finish (and commit) before partitions move elsewhere, and
+    tells the consumer which partitions it was given."""
+
+    def __init__(self, lock: asyncio.Lock, assigned: Callable[[Any], Awaitable[None]]) -> None:
         self._lock = lock
+        self._assigned = assigned
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
         async with self._lock:
             return None
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        return None
+        await self._assigned(assigned)
