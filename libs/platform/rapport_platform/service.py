@@ -15,6 +15,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,6 +30,7 @@ from rapport_events.schema import PLUMBING_MIGRATIONS
 from rapport_events.topics import all_topics, ensure_topics
 from rapport_events.tracing import configure_tracing, shutdown_tracing
 from rapport_events.uow import UnitOfWork
+from rapport_events.watermarks import WATERMARK_GRACE
 from redis.asyncio import Redis
 
 from rapport_platform.app import create_app
@@ -138,6 +140,11 @@ class ServiceDefinition:
     subscriptions: list[Subscription] = field(default_factory=list)
     consumer_unit_of_work: Callable[[], UnitOfWork] | None = None
     """The service's unit of work, opened by the consumer around each record's inbox row."""
+    event_time_watermarks: bool = False
+    """Whether the consumer keeps its event-time watermark (``rapport_events.watermarks``),
+    for a service whose timers must wait until everything before their due time is consumed."""
+    event_time_watermark_grace: timedelta = WATERMARK_GRACE
+    """How far behind the clock a caught-up partition's watermark is kept."""
     workers: list[Worker] = field(default_factory=list)
     version: str = "0.1.0"
     openapi_tags: list[dict[str, Any]] = field(default_factory=list)
@@ -249,11 +256,13 @@ def _consumer(definition: ServiceDefinition) -> EventConsumer | None:
         clock=runtime.clock,
         topic_prefix=settings.topic_prefix,
         unit_of_work=definition.consumer_unit_of_work,
+        track_watermarks=definition.event_time_watermarks,
     )
     return EventConsumer(
         processor,
         connection=settings.kafka_connection(),
         group_id=settings.topic_prefix + definition.name,
+        watermark_grace=definition.event_time_watermark_grace,
     )
 
 
