@@ -483,20 +483,29 @@ class EventConsumer:
                 round_started = self._fetch_round_start(consumer)
                 batches = await consumer.getmany(timeout_ms=500)
                 async with self._lock:
-                    registered = await self._register_assigned(consumer)
-                    if batches:
-                        # Partitions are independent streams: work on them side by side,
-                        # keep each one's records in order, commit once all are applied.
-                        await asyncio.gather(
-                            *(self._process_partition(records) for records in batches.values())
-                        )
-                        await consumer.commit(
-                            {tp: records[-1].offset + 1 for tp, records in batches.items()}
-                        )
-                    if registered:
-                        await self._follow_clock(consumer, *round_started)
+                    await self._round(consumer, batches, *round_started)
         finally:
             await consumer.stop()
+
+    async def _round(
+        self,
+        consumer: Any,
+        batches: Mapping[Any, Sequence[Any]],
+        started_at: datetime,
+        polled_before: dict[Any, int | None],
+    ) -> None:
+        """Everything after a fetch: apply and commit what came, then move the watermarks of
+        caught-up partitions (only once every assigned partition has a row)."""
+        registered = await self._register_assigned(consumer)
+        if batches:
+            # Partitions are independent streams: work on them side by side, keep each
+            # one's records in order, commit once the whole batch is applied.
+            await asyncio.gather(
+                *(self._process_partition(records) for records in batches.values())
+            )
+            await consumer.commit({tp: records[-1].offset + 1 for tp, records in batches.items()})
+        if registered:
+            await self._follow_clock(consumer, started_at, polled_before)
 
     def _fetch_round_start(self, consumer: Any) -> tuple[datetime, dict[Any, int | None]]:
         """The clock's time and each partition's last fetch-response time, before fetching."""
