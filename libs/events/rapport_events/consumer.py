@@ -159,8 +159,10 @@ class RecordProcessor:
         backoff: float = 0.2,
         unit_of_work: Callable[[], UnitOfWork] | None = None,
         track_watermarks: bool = False,
+        finish: Callable[[Any], Awaitable[None]] | None = None,
     ) -> None:
         self.service = service
+        self._finish = finish
         self.tracks_watermarks = track_watermarks
         self._handlers: dict[str, dict[type[DomainEvent], Handler]] = {
             topic_prefix + s.topic: dict(s.handlers) for s in combined(subscriptions)
@@ -307,6 +309,7 @@ class RecordProcessor:
                 with self._span(record, envelope):
                     await handler(event, envelope, uow)
                 outcomes[index] = Outcome.APPLIED
+            await self._finished(uow)
         return outcomes
 
     async def _apply_with_retries(
@@ -384,7 +387,18 @@ class RecordProcessor:
         if not first_time:
             return Outcome.DUPLICATE
         await handler(event, envelope, uow)
+        await self._finished(uow)
         return Outcome.APPLIED
+
+    async def _finished(self, uow: UnitOfWork) -> None:
+        """Let the service finish the transaction's work in bulk, after its handlers.
+
+        A service whose handlers only collect (journey places a whole batch's members with a
+        few statements) does the work here; a refusal raised here fails the batch, which is
+        then handled record by record like any other failure.
+        """
+        if self._finish is not None:
+            await self._finish(uow)
 
     async def dead_letter(self, record: IncomingRecord, reason: str) -> None:
         log.warning(

@@ -145,6 +145,9 @@ class ServiceDefinition:
     for a service whose timers must wait until everything before their due time is consumed."""
     event_time_watermark_grace: timedelta = WATERMARK_GRACE
     """How far behind the clock a caught-up partition's watermark is kept."""
+    finish_consumed: Callable[[Any], Awaitable[None]] | None = None
+    """Run once per consumer transaction after its handlers, with the unit of work: where a
+    service whose handlers only collect does the batch's work in bulk."""
     workers: list[Worker] = field(default_factory=list)
     version: str = "0.1.0"
     openapi_tags: list[dict[str, Any]] = field(default_factory=list)
@@ -257,6 +260,7 @@ def _consumer(definition: ServiceDefinition) -> EventConsumer | None:
         topic_prefix=settings.topic_prefix,
         unit_of_work=definition.consumer_unit_of_work,
         track_watermarks=definition.event_time_watermarks,
+        finish=definition.finish_consumed,
     )
     return EventConsumer(
         processor,
