@@ -377,7 +377,9 @@ def _translate(error: ValidationError) -> list[_Problem]:
                 for name in instance
                 if name not in allowed
             ]
-        case "dependentRequired" if isinstance(instance, Mapping):
+        case "oneOf" | "dependentRequired" if not isinstance(instance, Mapping):
+            return []  # the type error says it
+        case "dependentRequired":
             return [
                 _Problem((*parts, name), f"goes with {' and '.join(needed)}: add it or drop this")
                 for name, needed in expected.items()
@@ -390,8 +392,10 @@ def _translate(error: ValidationError) -> list[_Problem]:
         case "pattern":
             return [_Problem(parts, _pattern_message(expected, instance))]
         case "enum":
+            if "type" in schema and not isinstance(instance, str):
+                return []  # the type error says it
             return [_Problem(parts, _enum_message(expected, instance))]
-        case "oneOf" if isinstance(instance, Mapping):
+        case "oneOf":
             given = [kind for kind in TRIGGER_KINDS if kind in instance]
             kinds = ", ".join(TRIGGER_KINDS)
             if not given:
@@ -558,7 +562,9 @@ class _Checker:
 
     def _stages(self) -> None:
         stages = [_mapping(raw) for raw in _items(self.document.get("stages"))]
-        self.stage_keys = [key for stage in stages if (key := _key(stage.get("key")))]
+        self.stage_keys = list(
+            dict.fromkeys(key for stage in stages if (key := _key(stage.get("key"))))
+        )
         self._unique("stage key", "stages", [stage.get("key") for stage in stages])
         priorities = [_whole_number(stage.get("priority")) for stage in stages]
         self._unique("priority", "stages", priorities, field="priority")
@@ -724,7 +730,7 @@ class _Checker:
         try:
             condition = compile_condition(source, path)
         except ConditionSyntaxError as error:
-            self._add(parts, f"not a CEL expression: {error}")
+            self._add(parts, f"not a CEL expression: {_cel_syntax_message(str(error))}")
             return
         self.conditions[path] = condition
         for name in sorted(free_variables(condition) - VARIABLES):
@@ -762,6 +768,17 @@ class _Checker:
                     f"{scope.where} do not carry event.{name}; they carry {_listing(scope.fields)}"
                 )
             self._add(parts, message)
+
+
+_CEL_ERROR: Final = re.compile(r"^ERROR: <input>:(\d+):(\d+): (?:Syntax error: )?(.*)$")
+
+
+def _cel_syntax_message(message: str) -> str:
+    """The parser's errors on one line each (``line 1, column 21: ...``), without the caret
+    drawing, which needs the expression above it in a monospaced font to make sense."""
+    found = [_CEL_ERROR.match(line) for line in message.splitlines()]
+    located = [f"line {m[1]}, column {m[2]}: {m[3]}" for m in found if m is not None]
+    return "; ".join(located) or message
 
 
 # ----------------------------------------------------------------------------- building
