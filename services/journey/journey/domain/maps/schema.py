@@ -132,6 +132,7 @@ def _build() -> dict[str, Any]:
             },
             "exit": {
                 "type": "object",
+                "description": "When a member leaves the map (see reentry)",
                 "required": ["when"],
                 "additionalProperties": False,
                 "properties": {"when": _condition("She leaves the map when this holds")},
@@ -157,7 +158,7 @@ def _build() -> dict[str, Any]:
                 "additionalProperties": False,
                 "properties": {
                     "key": _key("The stage's key, unique in the map"),
-                    "title": {"type": "string", "minLength": 1},
+                    "title": {"type": "string", "minLength": 1, "description": "Shown to HQ"},
                     "priority": {
                         "type": "integer",
                         "description": "Unique; of the stages whose entry holds, the highest wins",
@@ -272,6 +273,7 @@ def _build() -> dict[str, Any]:
                     "priority": {
                         "enum": ["low", "normal", "high", "urgent"],
                         "default": "normal",
+                        "description": "How urgent it is, shown with tasks and alerts",
                     },
                     "tolerance": _duration(
                         "How late past its moment it may still go out; later it is skipped "
