@@ -952,3 +952,11 @@ def test_the_refusal_carries_every_error_by_field() -> None:
     assert "unknown fact tags" in refused.value.fields["triggers[2].when"]
     assert "; unknown fact tier" in refused.value.fields["triggers[2].when"]
     assert refused.value.message.startswith("the map has 3 errors: timezone: unknown time zone")
+
+
+def test_reading_maps_leaves_pyyaml_alone_for_everyone_else() -> None:
+    import yaml
+
+    parse_map(YAML_MAP, "application/yaml")
+
+    assert yaml.safe_load("on: 10:00") == {True: 600}
