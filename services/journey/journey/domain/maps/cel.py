@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 import cel
+
 from journey.domain.maps.model import Condition
 
 _STRING_LITERAL: Final = re.compile(r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
