@@ -170,27 +170,37 @@ class PostgresTimers:
         )
 
     async def arm_on_maps(self, timers: Sequence[MapTimer], at: datetime) -> None:
-        # Three statements for the whole batch: leave known ids alone, cancel the active
-        # timers the new ones replace, insert the new ones. Of two new timers for one slot in
-        # a batch the last wins, as arming them one after the other would leave it.
-        latest: dict[tuple[str, str, str, str], MapTimer] = {}
-        for armed in timers:
-            t = armed.timer
-            latest.pop((t.member_id, armed.map_key, t.kind, t.slot), None)
-            latest[(t.member_id, armed.map_key, t.kind, t.slot)] = armed
-        if not latest:
+        # Three statements for the whole batch: find the known ids (arming one again
+        # changes nothing), cancel the active timers the new ones replace, insert the new
+        # ones. Of two new timers for one slot in a batch the last wins, as arming them one
+        # after the other would leave it.
+        if not timers:
             return
-        ids = [armed.timer.timer_id for armed in latest.values()]
+        ids = [armed.timer.timer_id for armed in timers]
         known = {
             row["timer_id"]
             for row in await self._connection.fetch(
                 "SELECT timer_id FROM timers WHERE timer_id = ANY($1::text[])", ids
             )
         }
-        fresh = [armed for armed in latest.values() if armed.timer.timer_id not in known]
+        latest: dict[tuple[str, str, str, str], MapTimer] = {}
+        fresh: dict[str, MapTimer] = {}
+        for armed in timers:
+            t = armed.timer
+            if t.timer_id not in known and t.timer_id not in fresh:
+                latest[(t.member_id, armed.map_key, t.kind, t.slot)] = armed
+                fresh[t.timer_id] = armed
         if not fresh:
             return
-        rows = json.dumps([_map_timer_row(armed) for armed in fresh], default=_json_default)
+        standing = {armed.timer.timer_id for armed in latest.values()}
+        # One superseded within the batch is stored cancelled, as if armed and replaced.
+        rows = json.dumps(
+            [
+                {**_map_timer_row(armed), "cancelled_at": None if timer_id in standing else at}
+                for timer_id, armed in fresh.items()
+            ],
+            default=_json_default,
+        )
         await self._connection.execute(
             f"""
             UPDATE timers t SET cancelled_at = $2
@@ -204,13 +214,15 @@ class PostgresTimers:
         )
         await self._connection.execute(
             f"""
-            INSERT INTO timers ({_TIMER_COLUMNS}, map_key, map_version, created_at)
-            SELECT {_TIMER_COLUMNS}, map_key, map_version, $2
+            INSERT INTO timers ({_TIMER_COLUMNS}, map_key, map_version, cancelled_at,
+                                created_at)
+            SELECT {_TIMER_COLUMNS}, map_key, map_version, cancelled_at, $2
             FROM jsonb_to_recordset($1::text::jsonb) AS r(
                 timer_id text, member_id text, brand_id text, kind text, slot text,
                 due_at timestamptz, armed_for timestamptz, payload jsonb,
                 armed_by_event_id text, traceparent text, tracestate text,
-                correlation_id text, map_key text, map_version integer)
+                correlation_id text, map_key text, map_version integer,
+                cancelled_at timestamptz)
             ON CONFLICT (timer_id) DO NOTHING
             """,
             rows,
