@@ -231,6 +231,9 @@ class InMemoryJourneyViews:
             touchpoints=sorted(touchpoints, key=lambda t: (t.requested_at, t.touchpoint_id)),
         )
 
+    async def member(self, member_id: str) -> MemberJourney | None:
+        return copy.deepcopy(self._tables.journeys.get(member_id))
+
     async def stage_counts(self, brand_id: str, store_id: str | None) -> dict[Stage, int]:
         return dict(
             Counter(

@@ -399,6 +399,12 @@ class PostgresJourneyViews:
             touchpoints=[TouchpointRecord(**dict(r)) for r in touchpoints],
         )
 
+    async def member(self, member_id: str) -> MemberJourney | None:
+        row = await self._connection.fetchrow(
+            f"SELECT {_JOURNEY_COLUMNS} FROM journeys WHERE member_id = $1", member_id
+        )
+        return _journey(row) if row is not None else None
+
     async def stage_counts(self, brand_id: str, store_id: str | None) -> dict[Stage, int]:
         rows = await self._connection.fetch(
             """

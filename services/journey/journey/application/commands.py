@@ -16,3 +16,55 @@ class FireDueTimers:
 
     now: datetime
     limit: int = TIMER_BATCH
+
+
+@dataclass(frozen=True)
+class SaveMapDraft:
+    """Replace the draft of map ``key`` with ``text`` (YAML or JSON, per ``media_type``)."""
+
+    key: str
+    text: str
+    media_type: str
+
+
+@dataclass(frozen=True)
+class ValidateMap:
+    """Check ``text`` as the next version of map ``key`` would be checked; store nothing."""
+
+    key: str
+    text: str
+    media_type: str
+
+
+@dataclass(frozen=True)
+class PublishMap:
+    """Make the draft of map ``key`` its next, immutable, running version."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class RepublishMapVersion:
+    """Publish the document of an earlier ``version`` again, as the next version (a rollback)."""
+
+    key: str
+    version: int
+
+
+@dataclass(frozen=True)
+class SendTaskSuggestion:
+    """Send the member what the task suggests (her voucher, a message); the task stays open."""
+
+    task_id: str
+
+
+@dataclass(frozen=True)
+class CompleteTask:
+    task_id: str
+    outcome: str
+
+
+@dataclass(frozen=True)
+class PostponeTask:
+    task_id: str
+    until: datetime

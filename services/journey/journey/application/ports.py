@@ -137,6 +137,10 @@ class JourneyViews(Protocol):
         """Members per stage; members seen but not yet placed on the map are left out."""
         ...
 
+    async def member(self, member_id: str) -> MemberJourney | None:
+        """Her journey alone (no locks): what scoping a read about her needs."""
+        ...
+
 
 # ----------------------------------------------------------------------------- maps
 
