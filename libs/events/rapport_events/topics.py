@@ -24,6 +24,7 @@ LOYALTY_POINTS = "rapport.loyalty.points"
 JOURNEY_STAGES = "rapport.journey.stages"
 JOURNEY_TOUCHPOINTS = "rapport.journey.touchpoints"
 NOTIFIER_DELIVERIES = "rapport.notifier.deliveries"
+NOTIFIER_TEMPLATES = "rapport.notifier.templates"
 
 DOMAIN_TOPICS = (
     IDENTITY_MEMBERS,
@@ -33,6 +34,7 @@ DOMAIN_TOPICS = (
     JOURNEY_STAGES,
     JOURNEY_TOUCHPOINTS,
     NOTIFIER_DELIVERIES,
+    NOTIFIER_TEMPLATES,
 )
 CONSUMING_SERVICES = ("service-orders", "loyalty", "journey", "notifier")
 

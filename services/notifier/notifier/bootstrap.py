@@ -12,6 +12,7 @@ from notifier.application.handlers import NotifierHandlers
 from notifier.application.queries import NotifierQueries
 from notifier.entrypoints.consumers import subscriptions
 from notifier.entrypoints.errors import ERRORS
+from notifier.entrypoints.held_messages import release_worker
 from notifier.entrypoints.http import router
 from notifier.settings import SERVICE_NAME, NotifierSettings
 
@@ -21,7 +22,8 @@ __all__ = ["SERVICE_NAME", "NotifierSettings", "definition"]
 def definition(
     settings: NotifierSettings | None = None, clock: Clock | None = None
 ) -> ServiceDefinition:
-    runtime = Runtime(settings or NotifierSettings(), clock)
+    settings = settings or NotifierSettings()
+    runtime = Runtime(settings, clock)
 
     def unit_of_work() -> PostgresNotifierUnitOfWork:
         # The pool exists only once the service has started: reach it when a unit opens.
@@ -34,9 +36,12 @@ def definition(
         title="Rapport notifier",
         description=(
             "Turns the touchpoints journey requests into messages from each brand's templates, "
-            "applies the contact rules (70-character SMS and WeChat texts, at most 2 marketing "
-            "pushes per member per 7 days), delivers them through the local channel and "
-            "publishes each result on rapport.notifier.deliveries."
+            "applies the contact rules (70-character SMS and WeChat texts) and each brand's "
+            "contact policy (by default at most 2 marketing pushes per member per 7 days, and "
+            "member messages held during quiet hours, 21:00-08:00 Asia/Shanghai, until they "
+            "end), delivers them through the local channel and publishes each result on "
+            "rapport.notifier.deliveries; saved templates are announced on "
+            "rapport.notifier.templates."
         ),
         runtime=runtime,
         routers=[router(handlers, queries)],
@@ -44,8 +49,13 @@ def definition(
         migrations=[MIGRATIONS, DIRECTORY_MIGRATIONS],
         subscriptions=with_directory(subscriptions(handlers)),
         consumer_unit_of_work=unit_of_work,
+        workers=[release_worker(handlers, runtime.clock, settings.timer_poll_interval)],
         openapi_tags=[
             {"name": "deliveries", "description": "What was sent to whom, and what was not."},
             {"name": "templates", "description": "Message and task templates per brand."},
+            {
+                "name": "contact policy",
+                "description": "Each brand's marketing cap and quiet hours.",
+            },
         ],
     )

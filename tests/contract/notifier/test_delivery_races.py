@@ -10,7 +10,7 @@ import asyncio
 
 from notifier.application.handlers import NotifierHandlers
 from rapport_events.contracts.journey import TouchpointRequested
-from rapport_events.contracts.notifier import MessageDelivered, MessageDeliveryFailed
+from rapport_events.contracts.notifier import MessageCapped, MessageDelivered
 from rapport_events.envelope import DomainEvent, EventEnvelope
 from rapport_events.registry import registry
 
@@ -68,7 +68,7 @@ async def test_the_cap_counts_a_push_sent_by_a_racing_consumer(backend: Backend)
 
     assert [type(event) for event in first] == [MessageDelivered]
     [refused] = second
-    assert isinstance(refused, MessageDeliveryFailed)
+    assert isinstance(refused, MessageCapped)
     assert refused.reason == "weekly marketing cap reached (2 per 7 days)"
     statuses = [row.status for row in await backend.every_delivery()]
-    assert sorted(statuses) == ["delivered", "delivered", "failed"]
+    assert sorted(statuses) == ["capped", "delivered", "delivered"]

@@ -1,10 +1,11 @@
 from datetime import datetime, timedelta
 
 import pytest
+from notifier.domain.contact_policy import MarketingCap
 from notifier.domain.deliveries import (
-    MarketingCap,
     Touchpoint,
     counts_against_cap,
+    keeps_quiet_hours,
     resolve_channel,
 )
 from notifier.domain.errors import ChannelMismatch, MarketingCapReached
@@ -54,6 +55,13 @@ def test_tasks_and_service_messages_do_not_count_against_the_cap() -> None:
     assert counts_against_cap("wechat", marketing=True)
     assert not counts_against_cap("task", marketing=True)
     assert not counts_against_cap("sms", marketing=False)
+
+
+def test_quiet_hours_hold_member_messages_and_spare_tasks() -> None:
+    assert keeps_quiet_hours("sms")
+    assert keeps_quiet_hours("wechat")
+    assert keeps_quiet_hours("app")
+    assert not keeps_quiet_hours("task")
 
 
 def test_a_member_message_goes_out_on_the_channel_journey_chose() -> None:

@@ -8,7 +8,7 @@ from notifier.application.handlers import trace_id_of
 from rapport_events.clock import ManualClock
 from rapport_events.consumer import RejectEvent
 from rapport_events.contracts.journey import TouchpointRequested
-from rapport_events.contracts.notifier import MessageDelivered, MessageDeliveryFailed
+from rapport_events.contracts.notifier import MessageCapped, MessageDelivered, MessageDeliveryFailed
 from rapport_events.envelope import DomainEvent, EventEnvelope
 from rapport_events.registry import registry
 from rapport_platform.auth import Role
@@ -152,13 +152,16 @@ async def test_the_third_marketing_push_in_a_week_is_not_sent(harness: Harness) 
     assert [type(outcome) for outcome in outcomes] == [
         MessageDelivered,
         MessageDelivered,
-        MessageDeliveryFailed,
+        MessageCapped,
     ]
     refused = outcomes[2]
-    assert isinstance(refused, MessageDeliveryFailed)
+    assert isinstance(refused, MessageCapped)
     assert refused.reason == "weekly marketing cap reached (2 per 7 days)"
+    assert refused.capped_at == harness.clock.now() - timedelta(days=2)
+    assert refused.template == "welcome_back" and refused.channel == "sms"
     row = recorded(harness.database)[2]
-    assert row.status == "failed"
+    assert (row.status, row.reason) == ("capped", refused.reason)
+    assert row.delivery_id == refused.delivery_id
     assert row.text is not None and row.text.startswith("梁小姐")
 
 
@@ -171,7 +174,7 @@ async def test_marketing_is_allowed_again_once_the_first_push_is_seven_days_old(
     await harness.deliver(harness.request())
 
     harness.clock.set(start + timedelta(days=7) - timedelta(minutes=1))
-    assert isinstance(await harness.outcome(harness.request()), MessageDeliveryFailed)
+    assert isinstance(await harness.outcome(harness.request()), MessageCapped)
 
     harness.clock.set(start + timedelta(days=7))
     assert isinstance(await harness.outcome(harness.request()), MessageDelivered)

@@ -110,6 +110,7 @@ async def test_a_delivery_is_listed_whole(
         "trace_id": TRACE_ID,
         "correlation_id": "corr-1",
         "created_at": "2026-03-02T09:00:00Z",
+        "held_until": None,
     }
 
 

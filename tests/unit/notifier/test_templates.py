@@ -6,6 +6,7 @@ from notifier.domain.templates import (
     Template,
     check_text_length,
 )
+from rapport_events.contracts.notifier import BUILT_IN_TEMPLATES
 
 WELCOME_BACK = "{surname}{title}，好久不见！{offer}已放入您的账户，期待您再次光临。"
 
@@ -122,15 +123,61 @@ def test_a_rendered_text_over_seventy_characters_is_refused_for_sms() -> None:
         check_text_length("sms", text)
 
 
-def test_the_default_templates_are_the_four_journey_uses_and_all_fit_their_channel() -> None:
-    assert set(DEFAULT_TEMPLATES) == {
-        "welcome_back",
-        "care_guide_24h",
-        "birthday_greeting",
-        "churn_risk_alert",
-    }
+def test_the_built_in_templates_are_the_ones_the_contract_lists() -> None:
+    assert {key: template.is_task for key, template in DEFAULT_TEMPLATES.items()} == dict(
+        BUILT_IN_TEMPLATES
+    )
     assert DEFAULT_TEMPLATES["welcome_back"].body == WELCOME_BACK
     assert DEFAULT_TEMPLATES["churn_risk_alert"].channel == "task"
-    for template in DEFAULT_TEMPLATES.values():
-        template.check_savable()
-        assert len(template.body) <= SHORT_TEXT_LIMIT
+
+
+@pytest.mark.parametrize("key", sorted(DEFAULT_TEMPLATES))
+def test_every_built_in_template_may_be_saved_as_it_is(key: str) -> None:
+    DEFAULT_TEMPLATES[key].check_savable()
+
+
+MEMBER_MESSAGES = sorted(key for key, is_task in BUILT_IN_TEMPLATES.items() if not is_task)
+TASKS = sorted(key for key, is_task in BUILT_IN_TEMPLATES.items() if is_task)
+# Longer than journey's values are likely to be: a two-character surname, a long voucher name.
+GENEROUS = {
+    "surname": "欧阳",
+    "title": "女士",
+    "member_id": "mbr_" + "1" * 32,
+    "store_id": "sto_" + "2" * 32,
+    "offer": "五十元深层护理体验券",
+    "due_date": "2026-09-15",
+}
+
+
+@pytest.mark.parametrize("key", MEMBER_MESSAGES)
+def test_every_built_in_member_message_is_an_sms_addressed_by_surname_and_title_that_fits(
+    key: str,
+) -> None:
+    template = DEFAULT_TEMPLATES[key]
+
+    text = template.render({name: GENEROUS[name] for name in template.placeholders})
+
+    assert template.channel == "sms"
+    assert text.startswith("欧阳女士，")
+    assert len(text) <= SHORT_TEXT_LIMIT
+    assert "due_date" not in template.placeholders
+
+
+@pytest.mark.parametrize("key", TASKS)
+def test_every_built_in_task_names_its_member_and_uses_only_known_variables(key: str) -> None:
+    template = DEFAULT_TEMPLATES[key]
+
+    text = template.render({name: GENEROUS[name] for name in template.placeholders})
+
+    assert template.channel == "task"
+    assert GENEROUS["member_id"] in text
+
+
+@pytest.mark.parametrize("key", sorted(DEFAULT_TEMPLATES))
+def test_built_in_templates_need_only_the_variables_journey_supplies(key: str) -> None:
+    assert set(DEFAULT_TEMPLATES[key].placeholders) <= set(GENEROUS)
+
+
+def test_the_dated_tasks_say_when() -> None:
+    for key in ("birthday_task", "follow_up_call_task", "deep_cleaning_due_task"):
+        assert "due_date" in DEFAULT_TEMPLATES[key].placeholders, key

@@ -18,9 +18,11 @@ from rapport_events.uow import InMemoryDatabase, InMemoryUnitOfWork
 from notifier.adapters.local_channel import LocalChannel
 from notifier.application.ports import (
     Channel,
+    ContactPolicyStore,
     DeliveryFilter,
     DeliveryKey,
     DeliveryLog,
+    StoredContactPolicy,
     StoredTemplate,
     TemplateStore,
     TouchpointAlreadyRecorded,
@@ -33,10 +35,11 @@ SOURCE = "/rapport/notifier"
 @dataclass
 class NotifierTables:
     """The notifier database's tables: deliveries by touchpoint id, templates by brand and key,
-    and the replica of identity's directory."""
+    contact policies by brand, and the replica of identity's directory."""
 
     deliveries: dict[str, Delivery] = field(default_factory=dict)
     templates: dict[tuple[str, str], StoredTemplate] = field(default_factory=dict)
+    contact_policies: dict[str, StoredContactPolicy] = field(default_factory=dict)
     directory: DirectoryTables = field(default_factory=DirectoryTables)
 
 
@@ -60,12 +63,28 @@ def _matches(where: DeliveryFilter, delivery: Delivery) -> bool:
     )
 
 
+def _release_order(delivery: Delivery) -> tuple[datetime, str]:
+    assert delivery.held_until is not None
+    return (delivery.held_until, delivery.delivery_id)
+
+
 class InMemoryDeliveries:
     def __init__(self, rows: dict[str, Delivery]) -> None:
         self._rows = rows
 
     async def hold_member(self, brand_id: str, member_id: str) -> None:
         """Nothing to do: in memory, units of work run one at a time."""
+
+    async def try_hold_member(self, brand_id: str, member_id: str) -> bool:
+        return True
+
+    async def due_held(self, now: datetime, count: int) -> list[Delivery]:
+        due = [
+            row
+            for row in self._rows.values()
+            if row.status == "held" and row.held_until is not None and row.held_until <= now
+        ]
+        return sorted(due, key=_release_order)[:count]
 
     async def exists(self, touchpoint_id: str) -> bool:
         return touchpoint_id in self._rows
@@ -86,7 +105,8 @@ class InMemoryDeliveries:
 
     async def record(self, delivery: Delivery) -> None:
         touchpoint = delivery.touchpoint
-        if touchpoint.touchpoint_id in self._rows:
+        earlier = self._rows.get(touchpoint.touchpoint_id)
+        if earlier is not None and earlier.status != "held":
             raise TouchpointAlreadyRecorded(touchpoint.touchpoint_id)
         # Like the table, the log keeps the text sent, not the variables it was made from, and
         # one channel: the one the message went out on.
@@ -125,9 +145,21 @@ class InMemoryTemplates:
         return [self._rows[(brand_id, key)] for key in keys[:count]]
 
 
+class InMemoryContactPolicies:
+    def __init__(self, rows: dict[str, StoredContactPolicy]) -> None:
+        self._rows = rows
+
+    async def get(self, brand_id: str) -> StoredContactPolicy | None:
+        return self._rows.get(brand_id)
+
+    async def save(self, brand_id: str, stored: StoredContactPolicy) -> None:
+        self._rows[brand_id] = stored
+
+
 class InMemoryNotifierUnitOfWork(InMemoryUnitOfWork):
     deliveries: DeliveryLog
     templates: TemplateStore
+    contact_policies: ContactPolicyStore
     channel: Channel
     directory: Directory
 
@@ -135,5 +167,6 @@ class InMemoryNotifierUnitOfWork(InMemoryUnitOfWork):
         deliveries = InMemoryDeliveries(tables.deliveries)
         self.deliveries = deliveries
         self.templates = InMemoryTemplates(tables.templates)
+        self.contact_policies = InMemoryContactPolicies(tables.contact_policies)
         self.channel = LocalChannel(deliveries)
         self.directory = InMemoryDirectory(tables.directory)

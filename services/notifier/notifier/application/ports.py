@@ -9,6 +9,7 @@ from typing import Protocol
 from rapport_events.directory import Directory
 from rapport_events.uow import UnitOfWorkPort
 
+from notifier.domain.contact_policy import ContactPolicy
 from notifier.domain.deliveries import Delivery, DeliveryStatus, Message
 from notifier.domain.templates import ChannelName, Template
 
@@ -64,20 +65,34 @@ class DeliveryLog(Protocol):
         """
         ...
 
+    async def try_hold_member(self, brand_id: str, member_id: str) -> bool:
+        """:meth:`hold_member` if no other unit of work holds her now; False, without
+        waiting, if one does (the release worker then leaves her message for its next round,
+        instead of waiting on a consumer while it holds other rows)."""
+        ...
+
+    async def due_held(self, now: datetime, count: int) -> list[Delivery]:
+        """Up to ``count`` held deliveries whose quiet hours ended by ``now``, earliest first,
+        each locked for this unit of work; rows another unit of work has locked are skipped,
+        so two release workers never take the same one."""
+        ...
+
     async def exists(self, touchpoint_id: str) -> bool: ...
 
     async def marketing_sent_since(
         self, brand_id: str, member_id: str, since: datetime
     ) -> list[datetime]:
         """When each marketing message (not task) delivered to the member after ``since``
-        was sent."""
+        was sent; held, capped and failed ones were not sent."""
         ...
 
     async def record(self, delivery: Delivery) -> None:
         """Store ``delivery``; it reads back without the touchpoint's variables (the text is
         kept) and with the channel the message went out on as the touchpoint's.
 
-        Raises :class:`TouchpointAlreadyRecorded` when its touchpoint has a record already.
+        A held record is the one record a later one of its touchpoint replaces (its release:
+        delivered, capped, failed or held again). Raises :class:`TouchpointAlreadyRecorded`
+        when its touchpoint has any other record already.
         """
         ...
 
@@ -111,11 +126,29 @@ class TemplateStore(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class StoredContactPolicy:
+    policy: ContactPolicy
+    updated_at: datetime
+    updated_by: str
+
+
+class ContactPolicyStore(Protocol):
+    """The contact policy each brand saved over the default."""
+
+    async def get(self, brand_id: str) -> StoredContactPolicy | None: ...
+
+    async def save(self, brand_id: str, stored: StoredContactPolicy) -> None:
+        """Store the brand's policy, replacing any earlier one."""
+        ...
+
+
 class NotifierUnitOfWork(UnitOfWorkPort, Protocol):
-    """One transaction over deliveries, templates, the channel's record, the replica of
-    identity's directory and the outbox."""
+    """One transaction over deliveries, templates, contact policies, the channel's record,
+    the replica of identity's directory and the outbox."""
 
     deliveries: DeliveryLog
     templates: TemplateStore
+    contact_policies: ContactPolicyStore
     channel: Channel
     directory: Directory

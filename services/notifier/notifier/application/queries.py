@@ -1,4 +1,5 @@
-"""Read side: the deliveries the local channel recorded, and the templates a brand uses."""
+"""Read side: the deliveries the local channel recorded, the templates a brand uses and the
+contact policy it is under."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from rapport_platform.auth import Principal
 from rapport_platform.pagination import DEFAULT_LIMIT, Page, checked_limit, decode_cursor, page_of
 
 from notifier.application.access import acting_brand, visible_deliveries
+from notifier.application.contact_policy import EffectiveContactPolicy
 from notifier.application.ports import DeliveryKey, NotifierUnitOfWork
 from notifier.application.templates import EffectiveTemplate, effective_templates
 from notifier.domain.deliveries import Delivery, DeliveryStatus
@@ -67,6 +69,15 @@ class NotifierQueries:
         async with self._unit_of_work() as uow:
             found = await effective_templates(uow.templates, brand, after, limit + 1)
         return page_of(found, limit, key=lambda effective: (effective.template.key,))
+
+    async def contact_policy(
+        self, caller: Principal, brand_id: str | None = None
+    ) -> EffectiveContactPolicy:
+        """The policy the brand's touchpoints are decided under: its own, or the default."""
+        brand = acting_brand(caller, brand_id)
+        async with self._unit_of_work() as uow:
+            stored = await uow.contact_policies.get(brand)
+        return EffectiveContactPolicy.of(stored)
 
 
 def delivery_key(delivery: Delivery) -> DeliveryKey:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Literal
 
-from notifier.domain.errors import ChannelMismatch, MarketingCapReached
+from notifier.domain.errors import ChannelMismatch
 from notifier.domain.templates import ChannelName, Template, check_text_length
 
-DeliveryStatus = Literal["delivered", "failed"]
+DeliveryStatus = Literal["delivered", "failed", "capped", "held"]
+"""``held`` waits for the end of quiet hours and becomes one of the others when released."""
 Audience = Literal["member", "associate", "store_manager"]
 
 
@@ -37,32 +38,6 @@ class Touchpoint:
         return {**facts, **self.variables}
 
 
-@dataclass(frozen=True)
-class MarketingCap:
-    """At most ``limit`` marketing pushes per member in any rolling ``window``."""
-
-    limit: int = 2
-    window: timedelta = timedelta(days=7)
-
-    def window_start(self, now: datetime) -> datetime:
-        return now - self.window
-
-    def check(self, sent_at: Iterable[datetime], now: datetime) -> None:
-        """Raise :class:`MarketingCapReached` when another push now would break the cap.
-
-        A push sent exactly ``window`` ago has left the window.
-        """
-        start = self.window_start(now)
-        recent = sum(1 for instant in sent_at if instant > start)
-        if recent >= self.limit:
-            raise MarketingCapReached(
-                f"weekly marketing cap reached ({self.limit} per {self.window.days} days)"
-            )
-
-
-WEEKLY_MARKETING_CAP = MarketingCap()
-
-
 def resolve_channel(requested: ChannelName, template: Template) -> ChannelName:
     """The channel a touchpoint goes out on.
 
@@ -84,6 +59,11 @@ def counts_against_cap(channel: ChannelName, marketing: bool) -> bool:
     return marketing and channel != "task"
 
 
+def keeps_quiet_hours(channel: ChannelName) -> bool:
+    """Quiet hours spare the member's night; tasks for staff are not held."""
+    return channel != "task"
+
+
 @dataclass(frozen=True)
 class Message:
     """A rendered text ready for a channel."""
@@ -95,6 +75,8 @@ class Message:
     created_at: datetime
     trace_id: str | None = None
     correlation_id: str | None = None
+    traceparent: str | None = None
+    tracestate: str | None = None
 
 
 def compose_message(
@@ -105,6 +87,8 @@ def compose_message(
     now: datetime,
     trace_id: str | None = None,
     correlation_id: str | None = None,
+    traceparent: str | None = None,
+    tracestate: str | None = None,
 ) -> Message:
     """Render ``template`` for ``touchpoint`` and apply the channel's length rule.
 
@@ -121,12 +105,18 @@ def compose_message(
         created_at=now,
         trace_id=trace_id,
         correlation_id=correlation_id,
+        traceparent=traceparent,
+        tracestate=tracestate,
     )
 
 
 @dataclass(frozen=True)
 class Delivery:
-    """What became of one touchpoint: one record per touchpoint, sent or not."""
+    """What became of one touchpoint: one record per touchpoint, sent or not.
+
+    A held delivery keeps the message it will send (its text, channel and trace) until the
+    quiet hours end; released, the same record becomes delivered, capped or failed.
+    """
 
     delivery_id: str
     touchpoint: Touchpoint
@@ -137,19 +127,37 @@ class Delivery:
     reason: str | None = None
     trace_id: str | None = None
     correlation_id: str | None = None
+    held_until: datetime | None = None
+    traceparent: str | None = None
+    tracestate: str | None = None
 
     @classmethod
-    def delivered(cls, message: Message) -> Delivery:
+    def of(cls, message: Message, status: DeliveryStatus, reason: str | None = None) -> Delivery:
         return cls(
             delivery_id=message.delivery_id,
             touchpoint=message.touchpoint,
             channel=message.channel,
-            status="delivered",
+            status=status,
             created_at=message.created_at,
             text=message.text,
+            reason=reason,
             trace_id=message.trace_id,
             correlation_id=message.correlation_id,
+            traceparent=message.traceparent,
+            tracestate=message.tracestate,
         )
+
+    @classmethod
+    def delivered(cls, message: Message) -> Delivery:
+        return cls.of(message, "delivered")
+
+    @classmethod
+    def capped(cls, message: Message, reason: str) -> Delivery:
+        return cls.of(message, "capped", reason)
+
+    @classmethod
+    def held(cls, message: Message, reason: str, until: datetime) -> Delivery:
+        return replace(cls.of(message, "held", reason), held_until=until)
 
     @classmethod
     def failed(
@@ -174,4 +182,20 @@ class Delivery:
             reason=reason,
             trace_id=trace_id,
             correlation_id=correlation_id,
+        )
+
+    def message_to_release(self, now: datetime) -> Message:
+        """The held message, to be sent (or capped) at ``now``."""
+        if self.status != "held" or self.text is None:
+            raise ValueError(f"delivery {self.delivery_id} holds no message")
+        return Message(
+            delivery_id=self.delivery_id,
+            touchpoint=self.touchpoint,
+            channel=self.channel,
+            text=self.text,
+            created_at=now,
+            trace_id=self.trace_id,
+            correlation_id=self.correlation_id,
+            traceparent=self.traceparent,
+            tracestate=self.tracestate,
         )

@@ -1,9 +1,10 @@
 """Why the notifier's rules refuse something.
 
 They are refusals (:class:`~rapport_platform.refusals.Refusal`); the HTTP answer each gets is
-decided in ``entrypoints/errors.py``. Two families: :class:`InvalidTemplate` refuses a template
-HQ tries to save, naming the field; :class:`DeliveryRefused` is why a touchpoint was not sent,
-and its message becomes the ``reason`` of the failed delivery (it never reaches HTTP).
+decided in ``entrypoints/errors.py``. Two families: :class:`InvalidTemplate` and
+:class:`InvalidContactPolicy` refuse what HQ tries to save, naming the field;
+:class:`DeliveryRefused` is why a touchpoint was not sent, and its message becomes the
+``reason`` of the failed or capped delivery (it never reaches HTTP).
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ class NotifierError(Refusal):
 
 class InvalidTemplate(InvalidInput, NotifierError):
     """A template that may not be saved; ``field`` is ``key``, ``channel`` or ``body``."""
+
+
+class InvalidContactPolicy(InvalidInput, NotifierError):
+    """A contact policy that may not be saved; ``field`` is its place in the policy
+    (``quiet_hours.time_zone``, ``marketing_cap.limit``)."""
 
 
 class NotPermitted(NotifierError):

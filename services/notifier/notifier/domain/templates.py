@@ -179,6 +179,65 @@ DEFAULT_TEMPLATES: Mapping[str, Template] = {
             channel="task",
             body="会员 {member_id} 有流失风险，请在24小时内联系回访并记录原因。",
         ),
+        Template(
+            key="first_visit_voucher",
+            channel="sms",
+            body="{surname}{title}，欢迎加入！{offer}已放入您的账户，首次到店即可使用，期待为您服务。",
+        ),
+        Template(
+            key="seasonal_package_offer",
+            channel="sms",
+            body="{surname}{title}，换季护理套餐上新了！{offer}已为您备好，欢迎到店体验。",
+        ),
+        Template(
+            key="seasonal_care_reminder",
+            channel="sms",
+            body="{surname}{title}，护理已满一周，换季时节请注意保湿防晒，需要复护欢迎随时预约。",
+        ),
+        Template(
+            key="nail_refill_reminder",
+            channel="sms",
+            body="{surname}{title}，距上次美甲已近3个月，指甲可能需要补甲或重做了，欢迎预约。",
+        ),
+        Template(
+            key="anniversary_gift",
+            channel="sms",
+            body="{surname}{title}，感谢您一年来的陪伴！周年小礼{offer}已放入您的账户，期待再见。",
+        ),
+        Template(
+            key="deep_cleaning_voucher",
+            channel="sms",
+            body="{surname}{title}，您的床垫该做深度除螨了，{offer}已放入您的账户，欢迎预约上门服务。",
+        ),
+        Template(
+            key="review_invitation",
+            channel="sms",
+            body="{surname}{title}，感谢您选择我们的服务！诚邀您为本次服务打分，您的意见对我们很重要。",
+        ),
+        Template(
+            key="birthday_task",
+            channel="task",
+            body="{surname}{title}（会员 {member_id}）将于 {due_date} 过生日，"
+            "请提前准备生日关怀礼并致电问候。",
+        ),
+        Template(
+            key="follow_up_call_task",
+            channel="task",
+            body="请致电回访{surname}{title}（会员 {member_id}），询问服务后有无不适，"
+            "并于 {due_date} 前记录结果。",
+        ),
+        Template(
+            key="deep_cleaning_due_task",
+            channel="task",
+            body="{surname}{title}（会员 {member_id}）的床垫应于 {due_date} 前做深度除螨，"
+            "请联系预约并发送除螨服务券。",
+        ),
+        Template(
+            key="dedicated_technician_task",
+            channel="task",
+            body="{surname}{title}（会员 {member_id}）已成为高价值会员，"
+            "请于 {due_date} 前为其安排专属技师并致电告知。",
+        ),
     )
 }
 """Built-in templates every brand starts with; a brand overrides one by saving its key."""

@@ -1,4 +1,5 @@
-"""HTTP API: the deliveries the local channel recorded, and each brand's templates.
+"""HTTP API: the deliveries the local channel recorded, each brand's templates and its contact
+policy.
 
 Routes only translate: the caller and the parameters into a command or a query, the result
 into a response. Who may see and change what is decided in ``application/access.py``, and
@@ -14,7 +15,7 @@ from rapport_platform.auth import CurrentPrincipal
 from rapport_platform.errors import error_responses
 from rapport_platform.http import DEFAULT_LIMIT, Cursor, ItemsPage, Limit
 
-from notifier.application.commands import SaveTemplate
+from notifier.application.commands import SaveContactPolicy, SaveTemplate
 from notifier.application.handlers import NotifierHandlers
 from notifier.application.queries import DeliverySearch, NotifierQueries
 from notifier.domain.deliveries import DeliveryStatus
@@ -24,10 +25,13 @@ from notifier.entrypoints.schemas import (
     CAPPED_EXAMPLE,
     CHURN_ALERT_EXAMPLE,
     DELIVERIES_CURSOR_EXAMPLE,
+    HELD_EXAMPLE,
     MEMBER_EXAMPLE,
     MESSAGE_EXAMPLE,
     TEMPLATES_CURSOR_EXAMPLE,
     WELCOME_BACK_EXAMPLE,
+    ContactPolicyIn,
+    ContactPolicyOut,
     DeliveryOut,
     TemplateIn,
     TemplateOut,
@@ -48,10 +52,11 @@ TemplateKey = Annotated[str, Path(pattern=KEY_PATTERN, examples=["welcome_back"]
 
 
 def router(handlers: NotifierHandlers, queries: NotifierQueries) -> APIRouter:
-    """The ``/v1`` deliveries and templates endpoints."""
+    """The ``/v1`` deliveries, templates and contact policy endpoints."""
     routes = APIRouter(prefix="/v1")
     add_delivery_routes(routes, queries)
     add_template_routes(routes, handlers, queries)
+    add_contact_policy_routes(routes, handlers, queries)
     return routes
 
 
@@ -62,7 +67,9 @@ def add_delivery_routes(routes: APIRouter, queries: NotifierQueries) -> None:
         summary="Deliveries recorded by the local channel, newest first",
         description="Associates see only the tasks addressed to them.",
         responses={
-            **page_example(DELIVERIES_CURSOR_EXAMPLE, MESSAGE_EXAMPLE, CAPPED_EXAMPLE),
+            **page_example(
+                DELIVERIES_CURSOR_EXAMPLE, HELD_EXAMPLE, MESSAGE_EXAMPLE, CAPPED_EXAMPLE
+            ),
             **error_responses(401, 404, 422),
         },
     )
@@ -119,3 +126,45 @@ def add_template_routes(
             key=key, channel=payload.channel, body=payload.body, brand_id=brand_id
         )
         return TemplateOut.of(await handlers.save_template(caller, command))
+
+
+def add_contact_policy_routes(
+    routes: APIRouter, handlers: NotifierHandlers, queries: NotifierQueries
+) -> None:
+    @routes.get(
+        "/contact-policy",
+        tags=["contact policy"],
+        summary="The brand's marketing cap and quiet hours",
+        description="The brand's own policy, or the default: at most 2 marketing pushes per "
+        "member per rolling 7 days, member messages held from 21:00 to 08:00 (Asia/Shanghai). "
+        "Service messages are not capped; tasks for staff are neither capped nor held.",
+        responses=error_responses(401, 404, 422),
+    )
+    async def get_contact_policy(
+        caller: CurrentPrincipal, brand_id: BrandParam = None
+    ) -> ContactPolicyOut:
+        return ContactPolicyOut.of(await queries.contact_policy(caller, brand_id))
+
+    @routes.put(
+        "/contact-policy",
+        tags=["contact policy"],
+        summary="Replace the brand's contact policy",
+        description="Only HQ and platform administrators. Applies to every touchpoint decided "
+        "from now on, and to held messages when they are released. An unknown time zone or a "
+        "time not written HH:MM is refused with 422 naming the field.",
+        responses=error_responses(401, 403, 404, 422),
+    )
+    async def put_contact_policy(
+        caller: CurrentPrincipal, payload: ContactPolicyIn, brand_id: BrandParam = None
+    ) -> ContactPolicyOut:
+        cap, quiet = payload.marketing_cap, payload.quiet_hours
+        command = SaveContactPolicy(
+            marketing_limit=cap.limit,
+            marketing_window_days=cap.window_days,
+            quiet_hours_enabled=quiet.enabled,
+            quiet_start=quiet.start,
+            quiet_end=quiet.end,
+            time_zone=quiet.time_zone,
+            brand_id=brand_id,
+        )
+        return ContactPolicyOut.of(await handlers.save_contact_policy(caller, command))
