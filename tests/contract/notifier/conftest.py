@@ -80,6 +80,7 @@ class Backend:
     """Returns once another unit of work waits for a lock one holds (PostgreSQL); at once in
     memory, where a second unit of work starts only after the open one ends."""
     clock: ManualClock
+    is_postgres: bool = False
 
     async def record(self, *deliveries: Delivery) -> None:
         async with self.unit_of_work() as uow:
@@ -129,4 +130,5 @@ def backend(request: pytest.FixtureRequest) -> Backend:
         lambda: PostgresNotifierUnitOfWork(pool, source=SOURCE, clock=clock),
         someone_waits,
         clock,
+        is_postgres=True,
     )

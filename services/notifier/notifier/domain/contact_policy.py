@@ -152,8 +152,8 @@ class QuietHours:
         if self.crosses_midnight and local.time().replace(tzinfo=None) >= self.start:
             opening_day += timedelta(days=1)
         opening = datetime.combine(opening_day, self.end, tzinfo=self._zone)
-        # Through UTC and back: an opening in a daylight-saving gap moves to the first real
-        # instant after it rather than to an hour that does not exist.
+        # An opening in a daylight-saving gap (a wall time that never happens) is read with
+        # the offset before the change, so it lands just after the gap, never inside it.
         return opening.astimezone(now.tzinfo)
 
 
