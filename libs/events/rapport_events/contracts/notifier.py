@@ -96,12 +96,10 @@ class MessageCapped(DomainEvent):
 
 @registry.contract
 class MessageHeld(DomainEvent):
-    """A member message that arrived in her brand's quiet hours, kept until they end.
-
-    The same ``delivery_id`` is reported again when it is released: delivered, capped (the
-    cap is checked again then) or failed. A release that falls in quiet hours again (the
-    notifier was down, the clock jumped) holds it anew with a later ``held_until``.
-    """
+    """A member message that arrived in her brand's quiet hours, kept until they end. The
+    same ``delivery_id`` is reported again when it is released: delivered, capped (the cap is
+    checked again then) or failed; a release that falls in quiet hours again (the notifier was
+    down, the clock jumped) holds it anew with a later ``held_until``."""
 
     event_type = "rapport.notifier.message.held"
     topic = NOTIFIER_DELIVERIES
