@@ -37,6 +37,16 @@ async def due(backend: Backend, now: datetime = MORNING, count: int = 100) -> li
         return await uow.deliveries.due_held(now, count)
 
 
+async def test_held_rows_due_together_come_in_the_order_they_were_held(backend: Backend) -> None:
+    later, earlier = held(1), replace(held(2), created_at=NOW - timedelta(minutes=1))
+    await backend.record(later, earlier)
+
+    assert [row.delivery_id for row in await due(backend)] == [
+        earlier.delivery_id,
+        later.delivery_id,
+    ]
+
+
 async def test_a_held_delivery_reads_back_whole_with_its_trace(backend: Backend) -> None:
     waiting = held(1)
 

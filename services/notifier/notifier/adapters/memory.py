@@ -63,9 +63,9 @@ def _matches(where: DeliveryFilter, delivery: Delivery) -> bool:
     )
 
 
-def _release_order(delivery: Delivery) -> tuple[datetime, str]:
+def _release_order(delivery: Delivery) -> tuple[datetime, datetime, str]:
     assert delivery.held_until is not None
-    return (delivery.held_until, delivery.delivery_id)
+    return (delivery.held_until, delivery.created_at, delivery.delivery_id)
 
 
 class InMemoryDeliveries:

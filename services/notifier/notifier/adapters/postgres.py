@@ -77,7 +77,7 @@ class PostgresDeliveries:
             f"""
             SELECT {_DELIVERY_COLUMNS} FROM deliveries
             WHERE status = 'held' AND held_until <= $1
-            ORDER BY held_until, delivery_id {C}
+            ORDER BY held_until, created_at, delivery_id {C}
             LIMIT $2
             FOR UPDATE SKIP LOCKED
             """,

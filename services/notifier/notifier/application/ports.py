@@ -72,9 +72,9 @@ class DeliveryLog(Protocol):
         ...
 
     async def due_held(self, now: datetime, count: int) -> list[Delivery]:
-        """Up to ``count`` held deliveries whose quiet hours ended by ``now``, earliest first,
-        each locked for this unit of work; rows another unit of work has locked are skipped,
-        so two release workers never take the same one."""
+        """Up to ``count`` held deliveries whose quiet hours ended by ``now``, earliest first
+        (then in the order they were held), each locked for this unit of work; rows another
+        unit of work has locked are skipped, so two release workers never take the same one."""
         ...
 
     async def exists(self, touchpoint_id: str) -> bool: ...

@@ -28,6 +28,7 @@ ALTER TABLE deliveries
     ADD CONSTRAINT deliveries_held_check CHECK ((status = 'held') = (held_until IS NOT NULL)),
     ADD CONSTRAINT deliveries_held_text_check CHECK (status <> 'held' OR text IS NOT NULL);
 
--- The release worker's queue: held rows by the end of their quiet hours.
-CREATE INDEX deliveries_held_due ON deliveries (held_until, delivery_id COLLATE "C")
+-- The release worker's queue: held rows by the end of their quiet hours, then in the order
+-- they were held (the first held is the first sent when the cap has room for one only).
+CREATE INDEX deliveries_held_due ON deliveries (held_until, created_at, delivery_id COLLATE "C")
     WHERE status = 'held';
