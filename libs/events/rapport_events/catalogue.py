@@ -48,6 +48,8 @@ ID_PREFIXES = {
     "touchpoint": "tpt",
     "delivery": "dlv",
     "recipient": "mbr",
+    "newcomer": "mbr",
+    "review": "rev",
     "source": "pur",
 }
 

@@ -64,6 +64,29 @@ class MemberBoundToAssociate(DomainEvent):
     bound_at: AwareDatetime
 
 
+@registry.contract
+class ReferralMade(DomainEvent):
+    """A member brought a newcomer to the brand: the newcomer registered naming her as
+    referrer. The event is about the referrer (``member_id``, its subject and key): her
+    referrals count for her rewards and tier."""
+
+    event_type = "rapport.identity.referral.made"
+    topic = IDENTITY_MEMBERS
+
+    member_id: str = Field(
+        description="the referrer, whose referral it is",
+        examples=["mbr_f5662649c772d7d7c017ebf21784239b"],
+    )
+    newcomer_id: str = Field(
+        description="the member who registered", examples=["mbr_0c1d2e3f4a5b4c6d9e8f7a6b5c4d3e2f"]
+    )
+    brand_id: str = Field(examples=["brd_808333d1c9e43277a79234eb57aefb62"])
+    store_id: str = Field(
+        description="the newcomer's store", examples=["sto_ef76ffb1adbd525fd8ee4f744eb7afe6"]
+    )
+    referred_at: AwareDatetime
+
+
 StaffRole = Literal["hq", "store_manager", "associate", "integration"]
 
 

@@ -23,3 +23,18 @@ class PointsEarned(DomainEvent):
     reason: Literal["purchase", "visit", "referral", "adjustment"]
     source_id: str = Field(description="the purchase, visit or referral that earned them")
     earned_at: AwareDatetime
+
+
+@registry.contract
+class TierChanged(DomainEvent):
+    """A member moved to another membership tier; ``from_tier`` is None when she had none."""
+
+    event_type = "rapport.loyalty.tier.changed"
+    topic = LOYALTY_POINTS
+
+    member_id: str
+    brand_id: str
+    from_tier: str | None = Field(examples=["member"])
+    to_tier: str = Field(examples=["silver"])
+    reason: str = Field(max_length=200, examples=["cumulative spend 2,000.00 yuan"])
+    changed_at: AwareDatetime
