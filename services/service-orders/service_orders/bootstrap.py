@@ -16,8 +16,9 @@ from service_orders.entrypoints.http import router
 from service_orders.settings import SERVICE_NAME, ServiceOrdersSettings
 
 DESCRIPTION = (
-    "Appointments, the visits that complete them, and purchases. Bookings, visits and "
-    "purchases are announced on `rapport.service-orders.orders` for loyalty and journey.\n\n"
+    "Appointments, the visits that complete them, reviews of visits, and purchases. Bookings, "
+    "cancellations, no-shows, visits, reviews and purchases are announced on "
+    "`rapport.service-orders.orders` for loyalty and journey.\n\n"
     "A brand's outside systems (a POS, the mini-program, a dealer's ERP) may instead publish "
     "bookings, visits and purchases on the brand's ingestion topic `rapport.ingest.<brand id>`; "
     "they are applied with the same checks and rules as these routes and announced the same "
@@ -29,7 +30,11 @@ DESCRIPTION = (
     "succeeds when retried a second later."
 )
 OPENAPI_TAGS = [
-    {"name": "appointments", "description": "Bookings, their completion and cancellation."},
+    {
+        "name": "appointments",
+        "description": "Bookings and their outcomes: completion, cancellation, no-show.",
+    },
+    {"name": "reviews", "description": "Members' reviews of their visits."},
     {"name": "purchases", "description": "Products and packages members bought."},
 ]
 

@@ -61,7 +61,7 @@ async def test_an_update_stores_the_visit_or_the_cancellation(backend: Backend) 
     completed, _ = first.complete(
         visit_id="vis_" + "1" * 32, amount=Decimal("268.50"), served_by=STAFF, now=NOW + HOUR
     )
-    cancelled = second.cancel(cancelled_by=STAFF, now=NOW + HOUR)
+    cancelled, _ = second.cancel(cancelled_by=STAFF, reason="member is ill", now=NOW + HOUR)
 
     async with backend.unit_of_work() as uow:
         await uow.appointments.update(completed)
@@ -69,6 +69,36 @@ async def test_an_update_stores_the_visit_or_the_cancellation(backend: Backend) 
     async with backend.unit_of_work() as uow:
         assert await uow.appointments.get(BRAND, first.appointment_id) == completed
         assert await uow.appointments.get(BRAND, second.appointment_id) == cancelled
+
+
+async def test_an_update_stores_a_no_show(backend: Backend) -> None:
+    booked = appointment("1")
+    await backend.add_appointments(booked)
+    missed, _ = booked.mark_missed(now=booked.scheduled_at + HOUR)
+
+    async with backend.unit_of_work() as uow:
+        await uow.appointments.update(missed)
+    async with backend.unit_of_work() as uow:
+        assert await uow.appointments.get(BRAND, booked.appointment_id) == missed
+        listed = await uow.appointments.search(
+            AppointmentFilter(BRAND, status=AppointmentStatus.MISSED), None, 10
+        )
+        assert listed == [missed]
+
+
+async def test_a_visit_is_found_within_its_brand_only(backend: Backend) -> None:
+    booked = appointment("1")
+    await backend.add_appointments(booked)
+    completed, _ = booked.complete(
+        visit_id="vis_" + "2" * 32, amount=Decimal("99.00"), served_by=None, now=NOW + HOUR
+    )
+    async with backend.unit_of_work() as uow:
+        await uow.appointments.update(completed)
+
+    async with backend.unit_of_work() as uow:
+        assert await uow.appointments.get_by_visit(BRAND, "vis_" + "2" * 32) == completed
+        assert await uow.appointments.get_by_visit(OTHER_BRAND, "vis_" + "2" * 32) is None
+        assert await uow.appointments.get_by_visit(BRAND, "vis_missing") is None
 
 
 async def test_updating_an_appointment_never_stored_fails(backend: Backend) -> None:
@@ -93,7 +123,7 @@ async def test_search_matches_every_given_filter_within_the_brand(backend: Backe
     other_store = appointment("3", store_id=OTHER_STORE)
     other_brand = appointment("4", brand_id=OTHER_BRAND)
     await backend.add_appointments(ours, other_member, other_store, other_brand)
-    cancelled = other_store.cancel(cancelled_by=STAFF, now=NOW)
+    cancelled, _ = other_store.cancel(cancelled_by=STAFF, now=NOW)
     async with backend.unit_of_work() as uow:
         await uow.appointments.update(cancelled)
 

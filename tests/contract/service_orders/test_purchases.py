@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from service_orders.application.ports import PurchaseFilter, purchase_position
+from service_orders.domain.purchase import Purchase
 
 from tests.contract.service_orders.conftest import (
     BRAND,
+    MEMBER,
     NOW,
     OTHER_BRAND,
     OTHER_MEMBER,
     OTHER_STORE,
+    STAFF,
+    STORE,
     Backend,
     purchase,
 )
@@ -28,6 +33,29 @@ async def test_an_added_purchase_is_read_back_within_its_brand_only(backend: Bac
         assert await uow.purchases.get(BRAND, recorded.purchase_id) == recorded
         assert await uow.purchases.get(OTHER_BRAND, recorded.purchase_id) is None
         assert await uow.purchases.get(BRAND, "pur_missing") is None
+
+
+async def test_a_purchase_keeps_its_items_in_order(backend: Backend) -> None:
+    recorded, _ = Purchase.record(
+        purchase_id="pur_" + "5" * 32,
+        brand_id=BRAND,
+        store_id=STORE,
+        member_id=MEMBER,
+        amount=Decimal("3980.00"),
+        description="",
+        recorded_by=STAFF,
+        now=NOW,
+        items=[("deep-sleep-180", "mattress", 1), ("mite-spray", "care-kit", 3)],
+    )
+    await backend.add_purchases(recorded)
+
+    async with backend.unit_of_work() as uow:
+        stored = await uow.purchases.get(BRAND, recorded.purchase_id)
+    assert stored == recorded
+    assert stored is not None and [item.category for item in stored.items] == [
+        "mattress",
+        "care-kit",
+    ]
 
 
 async def test_a_purchase_is_found_by_its_id_whatever_its_brand(backend: Backend) -> None:

@@ -3,8 +3,13 @@ from decimal import Decimal
 
 import pytest
 from rapport_events.clock import ManualClock
-from rapport_events.contracts.service_orders import AppointmentBooked, VisitCompleted
-from service_orders.domain.appointment import Appointment, AppointmentStatus
+from rapport_events.contracts.service_orders import (
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentMissed,
+    VisitCompleted,
+)
+from service_orders.domain.appointment import Appointment, AppointmentStatus, Cancellation
 from service_orders.domain.errors import InvalidField, TransitionRefused
 
 NOON = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -186,7 +191,7 @@ def test_an_appointment_is_completed_only_once(clock: ManualClock) -> None:
 
 
 def test_a_cancelled_appointment_cannot_be_completed(clock: ManualClock) -> None:
-    cancelled = book(clock, NOON).cancel(cancelled_by="staff-1", now=clock.now())
+    cancelled, _ = book(clock, NOON).cancel(cancelled_by="staff-1", now=clock.now())
 
     with pytest.raises(TransitionRefused) as refused:
         cancelled.complete(visit_id="vis_1", amount=Decimal("10"), served_by=None, now=clock.now())
@@ -194,16 +199,84 @@ def test_a_cancelled_appointment_cannot_be_completed(clock: ManualClock) -> None
     assert refused.value.message == "appointment apt_1 is cancelled and cannot be completed"
 
 
-def test_cancelling_records_who_and_when(clock: ManualClock) -> None:
+def test_cancelling_records_who_when_and_why_and_announces_it(clock: ManualClock) -> None:
     appointment = book(clock, NOON + timedelta(days=1))
     clock.advance(timedelta(minutes=5))
 
-    cancelled = appointment.cancel(cancelled_by="staff-9", now=clock.now())
+    cancelled, event = appointment.cancel(
+        cancelled_by="staff-9", reason="  member is travelling ", now=clock.now()
+    )
 
     assert cancelled.status is AppointmentStatus.CANCELLED
-    assert cancelled.cancellation is not None
-    assert cancelled.cancellation.cancelled_by == "staff-9"
-    assert cancelled.cancellation.cancelled_at == NOON + timedelta(minutes=5)
+    assert cancelled.cancellation == Cancellation(
+        cancelled_by="staff-9",
+        cancelled_at=NOON + timedelta(minutes=5),
+        reason="member is travelling",
+    )
+    assert event == AppointmentCancelled(
+        appointment_id="apt_1",
+        member_id="mem-1",
+        brand_id="brand-1",
+        store_id="store-1",
+        service_code="gel-manicure",
+        cancelled_by="staff-9",
+        reason="member is travelling",
+        cancelled_at=NOON + timedelta(minutes=5),
+    )
+
+
+def test_a_cancellation_needs_no_reason_but_a_long_one_is_refused(clock: ManualClock) -> None:
+    appointment = book(clock, NOON + timedelta(days=1))
+
+    _, event = appointment.cancel(cancelled_by="mem-1", now=clock.now())
+    assert event.reason == "" and event.cancelled_by == "mem-1"
+    with pytest.raises(InvalidField, match="reason must be at most 200 characters") as refused:
+        appointment.cancel(cancelled_by="staff-1", reason="x" * 201, now=clock.now())
+    assert refused.value.field == "reason"
+
+
+def test_a_no_show_is_recorded_once_the_appointment_time_has_come(clock: ManualClock) -> None:
+    appointment = book(clock, NOON + timedelta(hours=2))
+    clock.advance(timedelta(hours=2, minutes=30))
+
+    missed, event = appointment.mark_missed(now=clock.now())
+
+    assert missed.status is AppointmentStatus.MISSED
+    assert missed.missed_at == NOON + timedelta(hours=2, minutes=30)
+    assert event == AppointmentMissed(
+        appointment_id="apt_1",
+        member_id="mem-1",
+        brand_id="brand-1",
+        store_id="store-1",
+        service_code="gel-manicure",
+        missed_at=NOON + timedelta(hours=2, minutes=30),
+    )
+    assert missed.as_booked() == appointment
+
+
+def test_an_appointment_still_ahead_cannot_be_missed(clock: ManualClock) -> None:
+    appointment = book(clock, NOON + timedelta(hours=2))
+
+    with pytest.raises(TransitionRefused, match="cannot be missed before its time"):
+        appointment.mark_missed(now=clock.now())
+
+
+def test_only_a_booked_appointment_can_be_missed(clock: ManualClock) -> None:
+    appointment = book(clock, NOON)
+    completed, _ = appointment.complete(
+        visit_id="vis_1", amount=Decimal("10"), served_by=None, now=clock.now()
+    )
+    cancelled, _ = appointment.cancel(cancelled_by="staff-1", now=clock.now())
+    missed, _ = appointment.mark_missed(now=clock.now())
+
+    with pytest.raises(TransitionRefused, match=r"^appointment apt_1 is completed and cannot be"):
+        completed.mark_missed(now=clock.now())
+    with pytest.raises(TransitionRefused, match=r"^appointment apt_1 is cancelled and cannot be"):
+        cancelled.mark_missed(now=clock.now())
+    with pytest.raises(TransitionRefused, match=r"^appointment apt_1 is already missed$"):
+        missed.mark_missed(now=clock.now())
+    with pytest.raises(TransitionRefused, match=r"^appointment apt_1 is missed and cannot be"):
+        missed.complete(visit_id="vis_1", amount=Decimal("10"), served_by=None, now=clock.now())
 
 
 def test_only_a_booked_appointment_can_be_cancelled(clock: ManualClock) -> None:
@@ -211,7 +284,7 @@ def test_only_a_booked_appointment_can_be_cancelled(clock: ManualClock) -> None:
     completed, _ = appointment.complete(
         visit_id="vis_1", amount=Decimal("10"), served_by=None, now=clock.now()
     )
-    cancelled = appointment.cancel(cancelled_by="staff-1", now=clock.now())
+    cancelled, _ = appointment.cancel(cancelled_by="staff-1", now=clock.now())
 
     with pytest.raises(TransitionRefused, match=r"^appointment apt_1 is completed and cannot be"):
         completed.cancel(cancelled_by="staff-1", now=clock.now())

@@ -9,6 +9,7 @@ import pytest
 from rapport_events.clock import ManualClock
 from rapport_events.contracts.service_orders import (
     AppointmentBooked,
+    AppointmentCancelled,
     PurchaseRecorded,
     VisitCompleted,
 )
@@ -359,19 +360,32 @@ async def test_an_invalid_amount_leaves_the_appointment_booked(
 # -- cancellation --------------------------------------------------------------------------
 
 
-async def test_cancelling_emits_nothing_and_blocks_completion(
+async def test_cancelling_announces_the_cancellation_and_blocks_completion(
     handlers: ServiceOrdersHandlers, database: InMemoryDatabase
 ) -> None:
     booked = (await handlers.book_appointment(booking())).value
 
     cancelled = await handlers.cancel_appointment(
-        CancelAppointment(ASSOCIATE, booked.appointment_id)
+        CancelAppointment(ASSOCIATE, booked.appointment_id, reason="member is travelling")
     )
 
     assert cancelled.value.status is AppointmentStatus.CANCELLED
     assert cancelled.value.cancellation is not None
     assert cancelled.value.cancellation.cancelled_by == "staff-li"
-    assert published_types(database) == [AppointmentBooked.event_type]
+    assert published_types(database) == [
+        AppointmentBooked.event_type,
+        AppointmentCancelled.event_type,
+    ]
+    assert registry.decode(database.committed[1]) == AppointmentCancelled(
+        appointment_id=booked.appointment_id,
+        member_id="mem-1",
+        brand_id="brand-1",
+        store_id="store-1",
+        service_code="gel-manicure",
+        cancelled_by="staff-li",
+        reason="member is travelling",
+        cancelled_at=NOON,
+    )
     with pytest.raises(TransitionRefused, match="is cancelled and cannot be completed"):
         await handlers.complete_appointment(completion(booked.appointment_id))
     with pytest.raises(TransitionRefused, match="is already cancelled"):

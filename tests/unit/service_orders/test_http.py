@@ -107,6 +107,8 @@ async def test_booking_answers_201_with_the_appointment(
         "visit": None,
         "cancelled_by": None,
         "cancelled_at": None,
+        "cancellation_reason": None,
+        "missed_at": None,
     }
     assert [envelope.type for envelope in database.committed] == [
         "rapport.service-orders.appointment.booked"
@@ -283,6 +285,7 @@ async def test_purchases_are_recorded_once_and_listed(
         "description": "set",
         "recorded_by": "anna",
         "purchased_at": "2026-03-01T12:00:00Z",
+        "items": [],
     }
     assert retry.status_code == 201 and retry.json() == first.json()
     assert free.status_code == 422

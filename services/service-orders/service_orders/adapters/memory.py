@@ -27,6 +27,7 @@ from service_orders.application.ports import (
 )
 from service_orders.domain.appointment import Appointment
 from service_orders.domain.purchase import Purchase
+from service_orders.domain.review import Review
 from service_orders.settings import SERVICE_NAME
 
 SOURCE = f"/rapport/{SERVICE_NAME}"
@@ -38,6 +39,7 @@ Row = TypeVar("Row")
 class ServiceOrdersTables:
     appointments: dict[str, Appointment] = field(default_factory=dict)
     purchases: dict[str, Purchase] = field(default_factory=dict)
+    reviews: dict[str, Review] = field(default_factory=dict)
     idempotency_keys: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
     directory: DirectoryTables = field(default_factory=DirectoryTables)
     """The replica of identity's directory: tests put the members, stores and staff the
@@ -100,6 +102,9 @@ class InMemoryAppointments:
     async def find(self, appointment_id: str) -> Appointment | None:
         return self._rows.get(appointment_id)
 
+    async def get_by_visit(self, brand_id: str, visit_id: str) -> Appointment | None:
+        return _of_brand(await self.find_by_visit(visit_id), brand_id)
+
     async def find_by_visit(self, visit_id: str) -> Appointment | None:
         return next(
             (row for row in self._rows.values() if row.visit and row.visit.visit_id == visit_id),
@@ -146,6 +151,20 @@ class InMemoryPurchases:
         _insert(self._rows, purchase.purchase_id, purchase)
 
 
+class InMemoryReviews:
+    def __init__(self, tables: ServiceOrdersTables) -> None:
+        self._rows = tables.reviews
+
+    async def add(self, review: Review) -> bool:
+        if any(row.visit_id == review.visit_id for row in self._rows.values()):
+            return False
+        _insert(self._rows, review.review_id, review)
+        return True
+
+    async def get(self, brand_id: str, review_id: str) -> Review | None:
+        return _of_brand(self._rows.get(review_id), brand_id)
+
+
 class InMemoryIdempotencyKeys:
     def __init__(self, tables: ServiceOrdersTables) -> None:
         self._rows = tables.idempotency_keys
@@ -163,12 +182,14 @@ class InMemoryServiceOrdersUnitOfWork(InMemoryUnitOfWork):
 
     appointments: InMemoryAppointments
     purchases: InMemoryPurchases
+    reviews: InMemoryReviews
     idempotency_keys: InMemoryIdempotencyKeys
     directory: Directory
 
     def _bind(self, tables: ServiceOrdersTables) -> None:
         self.appointments = InMemoryAppointments(tables)
         self.purchases = InMemoryPurchases(tables)
+        self.reviews = InMemoryReviews(tables)
         self.idempotency_keys = InMemoryIdempotencyKeys(tables)
         self.directory = InMemoryDirectory(tables.directory)
 

@@ -20,17 +20,25 @@ from service_orders.domain.appointment import (
     Cancellation,
     Visit,
 )
-from service_orders.domain.purchase import Purchase
+from service_orders.domain.purchase import Item, Purchase
+from service_orders.domain.review import Review
 
 Row = asyncpg.Record
 
 _APPOINTMENT_COLUMNS = """
     appointment_id, brand_id, store_id, member_id, service_code, scheduled_at, status,
-    booked_by, booked_at, visit_id, amount, served_by, completed_at, cancelled_by, cancelled_at
+    booked_by, booked_at, visit_id, amount, served_by, completed_at, cancelled_by, cancelled_at,
+    cancellation_reason, missed_at
 """
 
 _PURCHASE_COLUMNS = """
-    purchase_id, brand_id, store_id, member_id, amount, description, recorded_by, purchased_at
+    purchase_id, brand_id, store_id, member_id, amount, description, recorded_by, purchased_at,
+    items
+"""
+
+_REVIEW_COLUMNS = """
+    review_id, visit_id, brand_id, store_id, member_id, recommendation, satisfaction, comment,
+    submitted_by, submitted_at
 """
 
 
@@ -81,6 +89,9 @@ class PostgresAppointments:
     async def find(self, appointment_id: str) -> Appointment | None:
         return await self._one("appointment_id = $1", appointment_id)
 
+    async def get_by_visit(self, brand_id: str, visit_id: str) -> Appointment | None:
+        return await self._one("brand_id = $1 AND visit_id = $2", brand_id, visit_id)
+
     async def find_by_visit(self, visit_id: str) -> Appointment | None:
         return await self._one("visit_id = $1", visit_id)  # visit_id is UNIQUE: indexed
 
@@ -111,7 +122,7 @@ class PostgresAppointments:
     async def add(self, appointment: Appointment) -> None:
         await self._connection.execute(
             f"INSERT INTO appointments ({_APPOINTMENT_COLUMNS})"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
             *_appointment_values(appointment),
         )
 
@@ -122,7 +133,8 @@ class PostgresAppointments:
             """
             UPDATE appointments
                SET status = $3, visit_id = $4, amount = $5, served_by = $6, completed_at = $7,
-                   cancelled_by = $8, cancelled_at = $9
+                   cancelled_by = $8, cancelled_at = $9, cancellation_reason = $10,
+                   missed_at = $11
              WHERE brand_id = $1 AND appointment_id = $2
             """,
             appointment.brand_id,
@@ -134,6 +146,8 @@ class PostgresAppointments:
             visit.completed_at if visit else None,
             cancellation.cancelled_by if cancellation else None,
             cancellation.cancelled_at if cancellation else None,
+            cancellation.reason if cancellation else "",
+            appointment.missed_at,
         )
         if status != "UPDATE 1":
             raise LookupError(f"appointment {appointment.appointment_id} is not stored")
@@ -157,6 +171,8 @@ def _appointment_values(appointment: Appointment) -> list[object]:
         visit.completed_at if visit else None,
         cancellation.cancelled_by if cancellation else None,
         cancellation.cancelled_at if cancellation else None,
+        cancellation.reason if cancellation else "",
+        appointment.missed_at,
     ]
 
 
@@ -172,7 +188,9 @@ def _appointment(row: Row) -> Appointment:
     cancellation = None
     if row["cancelled_at"] is not None:
         cancellation = Cancellation(
-            cancelled_by=row["cancelled_by"], cancelled_at=row["cancelled_at"]
+            cancelled_by=row["cancelled_by"],
+            cancelled_at=row["cancelled_at"],
+            reason=row["cancellation_reason"],
         )
     return Appointment(
         appointment_id=row["appointment_id"],
@@ -186,6 +204,7 @@ def _appointment(row: Row) -> Appointment:
         booked_at=row["booked_at"],
         visit=visit,
         cancellation=cancellation,
+        missed_at=row["missed_at"],
     )
 
 
@@ -220,7 +239,8 @@ class PostgresPurchases:
 
     async def add(self, purchase: Purchase) -> None:
         await self._connection.execute(
-            f"INSERT INTO purchases ({_PURCHASE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            f"INSERT INTO purchases ({_PURCHASE_COLUMNS})"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)",
             purchase.purchase_id,
             purchase.brand_id,
             purchase.store_id,
@@ -229,7 +249,13 @@ class PostgresPurchases:
             purchase.description,
             purchase.recorded_by,
             purchase.purchased_at,
+            # The pool's jsonb codec turns the list into JSON (rapport_platform.db).
+            [_item_document(item) for item in purchase.items],
         )
+
+
+def _item_document(item: Item) -> dict[str, object]:
+    return {"product_code": item.product_code, "category": item.category, "quantity": item.quantity}
 
 
 def _purchase(row: Row) -> Purchase:
@@ -242,7 +268,41 @@ def _purchase(row: Row) -> Purchase:
         description=row["description"],
         recorded_by=row["recorded_by"],
         purchased_at=row["purchased_at"],
+        items=tuple(Item(**document) for document in row["items"]),
     )
+
+
+class PostgresReviews:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    async def add(self, review: Review) -> bool:
+        # ON CONFLICT waits for a concurrent uncommitted review of the same visit, then
+        # skips: one review per visit whoever commits first.
+        inserted = await self._connection.fetchval(
+            f"INSERT INTO reviews ({_REVIEW_COLUMNS})"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            " ON CONFLICT (visit_id) DO NOTHING RETURNING true",
+            review.review_id,
+            review.visit_id,
+            review.brand_id,
+            review.store_id,
+            review.member_id,
+            review.recommendation,
+            review.satisfaction,
+            review.comment,
+            review.submitted_by,
+            review.submitted_at,
+        )
+        return bool(inserted)
+
+    async def get(self, brand_id: str, review_id: str) -> Review | None:
+        row = await self._connection.fetchrow(
+            f"SELECT {_REVIEW_COLUMNS} FROM reviews WHERE brand_id = $1 AND review_id = $2",
+            brand_id,
+            review_id,
+        )
+        return None if row is None else Review(**dict(row))
 
 
 class PostgresIdempotencyKeys:
@@ -295,11 +355,13 @@ class PostgresServiceOrdersUnitOfWork(UnitOfWork):
 
     appointments: PostgresAppointments
     purchases: PostgresPurchases
+    reviews: PostgresReviews
     idempotency_keys: PostgresIdempotencyKeys
     directory: Directory
 
     def _bind(self, connection: Connection) -> None:
         self.appointments = PostgresAppointments(connection)
         self.purchases = PostgresPurchases(connection)
+        self.reviews = PostgresReviews(connection)
         self.idempotency_keys = PostgresIdempotencyKeys(connection)
         self.directory = PostgresDirectory(connection)

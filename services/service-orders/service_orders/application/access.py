@@ -30,8 +30,14 @@ from service_orders.application.errors import (
     UnknownStore,
 )
 from service_orders.domain.appointment import Appointment
-from service_orders.domain.errors import AppointmentNotFound, PurchaseNotFound
+from service_orders.domain.errors import (
+    AppointmentNotFound,
+    PurchaseNotFound,
+    ReviewNotFound,
+    VisitNotFound,
+)
 from service_orders.domain.purchase import Purchase
+from service_orders.domain.review import Review
 
 Record = TypeVar("Record", Appointment, Purchase)
 
@@ -122,7 +128,21 @@ def reachable_purchase(actor: Actor, purchase_id: str, purchase: Purchase | None
     return purchase
 
 
-def _within_reach(actor: Actor, resource: Appointment | Purchase) -> bool:
+def reachable_visit(actor: Actor, visit_id: str, visited: Appointment | None) -> Appointment:
+    """The appointment ``visit_id`` completed, if the actor may see it; otherwise the visit
+    does not exist for her."""
+    if visited is None or not _within_reach(actor, visited):
+        raise VisitNotFound(visit_id)
+    return visited
+
+
+def reachable_review(actor: Actor, review_id: str, review: Review | None) -> Review:
+    if review is None or not _within_reach(actor, review):
+        raise ReviewNotFound(review_id)
+    return review
+
+
+def _within_reach(actor: Actor, resource: Appointment | Purchase | Review) -> bool:
     return resource.brand_id == actor.brand_id and reaches_store(actor, resource.store_id)
 
 

@@ -45,6 +45,37 @@ class CancelAppointment:
     actor: Actor
     appointment_id: str
     idempotency_key: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class MarkAppointmentMissed:
+    """Staff record that the member did not come to her appointment (a no-show)."""
+
+    actor: Actor
+    appointment_id: str
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class OrderedItem:
+    """A line of a purchase as the caller gives it."""
+
+    product_code: str
+    category: str
+    quantity: int = 1
+
+
+@dataclass(frozen=True)
+class SubmitReview:
+    """A member's review of a visit, entered by her (through an integration) or by staff."""
+
+    actor: Actor
+    visit_id: str
+    recommendation: int
+    satisfaction: int
+    comment: str | None = None
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,3 +86,4 @@ class RecordPurchase:
     amount: Decimal
     description: str | None = None
     idempotency_key: str | None = None
+    items: tuple[OrderedItem, ...] = ()

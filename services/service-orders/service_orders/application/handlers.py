@@ -21,6 +21,7 @@ the reason (``entrypoints/consumers.py``).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TypeVar
@@ -41,14 +42,18 @@ from service_orders.application.commands import (
     BookAppointment,
     CancelAppointment,
     CompleteAppointment,
+    MarkAppointmentMissed,
     RecordPurchase,
+    SubmitReview,
 )
 from service_orders.application.errors import IdAlreadyUsed
 from service_orders.application.idempotency import Outcome, Request, once
 from service_orders.application.ports import ServiceOrdersUnitOfWork
 from service_orders.domain import ids, reported
 from service_orders.domain.appointment import Appointment
+from service_orders.domain.errors import AlreadyReviewed
 from service_orders.domain.purchase import Purchase
+from service_orders.domain.review import Review
 
 __all__ = ["Outcome", "ServiceOrdersHandlers"]
 
@@ -137,21 +142,73 @@ class ServiceOrdersHandlers:
         return await self._once(actor, command.idempotency_key, request, complete, _appointment)
 
     async def cancel_appointment(self, command: CancelAppointment) -> Outcome[Appointment]:
-        """Cancel a booked appointment. No event announces it yet: the contracts have none."""
+        """Cancel a booked appointment, announced with who cancelled it and why."""
         actor = command.actor
         request = Request(
             "cancel_appointment",
             command.appointment_id,
-            {"appointment_id": command.appointment_id},
+            {"appointment_id": command.appointment_id, "reason": command.reason or ""},
         )
 
         async def cancel(uow: ServiceOrdersUnitOfWork) -> Appointment:
             current = await _appointment_for_update(uow, actor, command.appointment_id)
-            cancelled = current.cancel(cancelled_by=actor.subject, now=self._clock.now())
+            cancelled, announced = current.cancel(
+                cancelled_by=actor.subject, reason=command.reason, now=self._clock.now()
+            )
             await uow.appointments.update(cancelled)
+            uow.emit(announced, brand_id=actor.brand_id)
             return cancelled
 
         return await self._once(actor, command.idempotency_key, request, cancel, _appointment)
+
+    async def mark_missed(self, command: MarkAppointmentMissed) -> Outcome[Appointment]:
+        """Record that the member did not come to a booked appointment whose time has come."""
+        actor = command.actor
+        request = Request(
+            "mark_missed", command.appointment_id, {"appointment_id": command.appointment_id}
+        )
+
+        async def mark(uow: ServiceOrdersUnitOfWork) -> Appointment:
+            current = await _appointment_for_update(uow, actor, command.appointment_id)
+            missed, announced = current.mark_missed(now=self._clock.now())
+            await uow.appointments.update(missed)
+            uow.emit(announced, brand_id=actor.brand_id)
+            return missed
+
+        return await self._once(actor, command.idempotency_key, request, mark, _appointment)
+
+    async def submit_review(self, command: SubmitReview) -> Outcome[Review]:
+        """Review a visit within the caller's reach (404 otherwise), once per visit."""
+        actor = command.actor
+        request = Request(
+            "submit_review",
+            self._new_id(ids.REVIEW),
+            {
+                "visit_id": command.visit_id,
+                "recommendation": command.recommendation,
+                "satisfaction": command.satisfaction,
+                "comment": command.comment or "",
+            },
+        )
+
+        async def submit(uow: ServiceOrdersUnitOfWork) -> Review:
+            found = await uow.appointments.get_by_visit(actor.brand_id, command.visit_id)
+            visited = access.reachable_visit(actor, command.visit_id, found)
+            review, submitted = Review.submit(
+                review_id=request.resource_id,
+                visited=visited,
+                recommendation=command.recommendation,
+                satisfaction=command.satisfaction,
+                comment=command.comment,
+                submitted_by=actor.subject,
+                now=self._clock.now(),
+            )
+            if not await uow.reviews.add(review):
+                raise AlreadyReviewed(command.visit_id)
+            uow.emit(submitted, brand_id=actor.brand_id)
+            return review
+
+        return await self._once(actor, command.idempotency_key, request, submit, _review)
 
     async def record_purchase(self, command: RecordPurchase) -> Outcome[Purchase]:
         actor = command.actor
@@ -163,6 +220,7 @@ class ServiceOrdersHandlers:
                 "store_id": command.store_id,
                 "amount": command.amount,
                 "description": command.description,
+                "items": [dataclasses.astuple(item) for item in command.items],
             },
         )
 
@@ -176,6 +234,7 @@ class ServiceOrdersHandlers:
                 description=command.description,
                 recorded_by=actor.subject,
                 now=self._clock.now(),
+                items=[dataclasses.astuple(item) for item in command.items],
             )
             await uow.purchases.add(purchase)
             uow.emit(recorded, brand_id=actor.brand_id)
@@ -334,6 +393,11 @@ async def _appointment_for_update(
 ) -> Appointment:
     found = await uow.appointments.get_for_update(actor.brand_id, appointment_id)
     return access.reachable_appointment(actor, appointment_id, found)
+
+
+async def _review(uow: ServiceOrdersUnitOfWork, actor: Actor, review_id: str) -> Review:
+    found = await uow.reviews.get(actor.brand_id, review_id)
+    return access.reachable_review(actor, review_id, found)
 
 
 async def _purchase(uow: ServiceOrdersUnitOfWork, actor: Actor, purchase_id: str) -> Purchase:

@@ -48,6 +48,8 @@ def _canonical(value: object) -> object:
         return value.astimezone(UTC).isoformat() if value.tzinfo else value.isoformat()
     if value is None or isinstance(value, str | int | bool):
         return value
+    if isinstance(value, list | tuple):
+        return [_canonical(item) for item in value]
     return str(value)
 
 

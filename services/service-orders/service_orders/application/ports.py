@@ -11,6 +11,7 @@ from rapport_events.uow import UnitOfWorkPort
 
 from service_orders.domain.appointment import Appointment, AppointmentStatus
 from service_orders.domain.purchase import Purchase
+from service_orders.domain.review import Review
 
 ByTime = tuple[datetime, str]
 """Where a page ends: the last item's (time, id). Lists run newest first, ties by id
@@ -56,6 +57,10 @@ class Appointments(Protocol):
         system chose, which may already be taken elsewhere; never answered to a caller."""
         ...
 
+    async def get_by_visit(self, brand_id: str, visit_id: str) -> Appointment | None:
+        """The brand's appointment the visit completed; another brand's is reported missing."""
+        ...
+
     async def find_by_visit(self, visit_id: str) -> Appointment | None:
         """The appointment the visit completed, whichever brand holds it (as :meth:`find`)."""
         ...
@@ -91,6 +96,18 @@ class Purchases(Protocol):
     async def add(self, purchase: Purchase) -> None: ...
 
 
+class Reviews(Protocol):
+    async def add(self, review: Review) -> bool:
+        """Store ``review`` unless its visit already has one: then False, and nothing is
+        stored. A concurrent uncommitted review of the same visit is waited for, so only
+        one of them can be stored."""
+        ...
+
+    async def get(self, brand_id: str, review_id: str) -> Review | None:
+        """The brand's review; another brand's is reported as missing."""
+        ...
+
+
 @dataclass(frozen=True)
 class IdempotencyRecord:
     """A client's ``Idempotency-Key`` and what the first request carrying it produced."""
@@ -122,6 +139,9 @@ class ServiceOrdersUnitOfWork(UnitOfWorkPort, Protocol):
 
     @property
     def purchases(self) -> Purchases: ...
+
+    @property
+    def reviews(self) -> Reviews: ...
 
     @property
     def idempotency_keys(self) -> IdempotencyKeys: ...

@@ -1,7 +1,8 @@
 """The appointment aggregate.
 
 An appointment is booked for a member at a store, then either completed by exactly one
-visit (which carries what the member paid) or cancelled. Both outcomes are final.
+visit (which carries what the member paid), cancelled, or missed (she did not come, as
+staff recorded once its time had come). Every outcome is final.
 """
 
 from __future__ import annotations
@@ -12,7 +13,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from rapport_events.contracts.service_orders import AppointmentBooked, VisitCompleted
+from rapport_events.contracts.service_orders import (
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentMissed,
+    VisitCompleted,
+)
 
 from service_orders.domain.errors import InvalidField, TransitionRefused
 from service_orders.domain.money import yuan
@@ -25,12 +31,14 @@ BOOKING_HORIZON = timedelta(days=365)
 """How far ahead a booking may be dated; later dates are almost always typing mistakes."""
 
 MAX_SERVICE_CODE_LENGTH = 64
+MAX_CANCELLATION_REASON_LENGTH = 200
 
 
 class AppointmentStatus(StrEnum):
     BOOKED = "booked"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
+    MISSED = "missed"
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,7 @@ class Visit:
 class Cancellation:
     cancelled_by: str
     cancelled_at: datetime
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,6 +71,7 @@ class Appointment:
     status: AppointmentStatus = AppointmentStatus.BOOKED
     visit: Visit | None = None
     cancellation: Cancellation | None = None
+    missed_at: datetime | None = None
 
     @classmethod
     def book(
@@ -127,19 +137,59 @@ class Appointment:
         )
         return completed, event
 
-    def cancel(self, *, cancelled_by: str, now: datetime) -> Appointment:
+    def cancel(
+        self, *, cancelled_by: str, reason: str | None = None, now: datetime
+    ) -> tuple[Appointment, AppointmentCancelled]:
+        """Call the appointment off; ``cancelled_by`` is the staff id or the member id."""
         self._require_booked("cancelled")
-        return dataclasses.replace(
-            self,
-            status=AppointmentStatus.CANCELLED,
-            cancellation=Cancellation(cancelled_by=cancelled_by, cancelled_at=now.astimezone(UTC)),
+        cancellation = Cancellation(
+            cancelled_by=cancelled_by,
+            cancelled_at=now.astimezone(UTC),
+            reason=_cancellation_reason(reason),
         )
+        cancelled = dataclasses.replace(
+            self, status=AppointmentStatus.CANCELLED, cancellation=cancellation
+        )
+        event = AppointmentCancelled(
+            appointment_id=self.appointment_id,
+            member_id=self.member_id,
+            brand_id=self.brand_id,
+            store_id=self.store_id,
+            service_code=self.service_code,
+            cancelled_by=cancellation.cancelled_by,
+            reason=cancellation.reason,
+            cancelled_at=cancellation.cancelled_at,
+        )
+        return cancelled, event
+
+    def mark_missed(self, *, now: datetime) -> tuple[Appointment, AppointmentMissed]:
+        """Record that the member did not come. Only once the appointment's time has come:
+        before it, nobody can know she will not."""
+        self._require_booked("missed")
+        if now < self.scheduled_at:
+            raise TransitionRefused(
+                f"appointment {self.appointment_id} is booked for "
+                f"{self.scheduled_at.isoformat()} and cannot be missed before its time "
+                f"(now {now.astimezone(UTC).isoformat()})"
+            )
+        missed = dataclasses.replace(
+            self, status=AppointmentStatus.MISSED, missed_at=now.astimezone(UTC)
+        )
+        event = AppointmentMissed(
+            appointment_id=self.appointment_id,
+            member_id=self.member_id,
+            brand_id=self.brand_id,
+            store_id=self.store_id,
+            service_code=self.service_code,
+            missed_at=now.astimezone(UTC),
+        )
+        return missed, event
 
     def as_booked(self) -> Appointment:
         """The appointment as it was booked, before any outcome: what a booking resent by an
         outside system is compared with."""
         return dataclasses.replace(
-            self, status=AppointmentStatus.BOOKED, visit=None, cancellation=None
+            self, status=AppointmentStatus.BOOKED, visit=None, cancellation=None, missed_at=None
         )
 
     def _require_booked(self, becoming: str) -> None:
@@ -150,6 +200,16 @@ class Appointment:
         raise TransitionRefused(
             f"appointment {self.appointment_id} is {self.status.value} and cannot be {becoming}"
         )
+
+
+def _cancellation_reason(reason: str | None) -> str:
+    text = (reason or "").strip()
+    if len(text) > MAX_CANCELLATION_REASON_LENGTH:
+        raise InvalidField(
+            "reason",
+            f"reason must be at most {MAX_CANCELLATION_REASON_LENGTH} characters, got {len(text)}",
+        )
+    return text
 
 
 def _bookable_time(scheduled_at: datetime, now: datetime) -> datetime:

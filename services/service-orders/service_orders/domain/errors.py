@@ -39,3 +39,25 @@ class PurchaseNotFound(OutOfScope):
 
 class TransitionRefused(Refusal):
     """The appointment's current status does not allow the requested change."""
+
+
+class VisitNotFound(OutOfScope):
+    """No visit with this id that the caller can reach (as :class:`AppointmentNotFound`)."""
+
+    def __init__(self, visit_id: str) -> None:
+        super().__init__("visit", visit_id)
+        self.visit_id = visit_id
+
+
+class ReviewNotFound(OutOfScope):
+    def __init__(self, review_id: str) -> None:
+        super().__init__("review", review_id)
+        self.review_id = review_id
+
+
+class AlreadyReviewed(Refusal):
+    """A visit is reviewed once; a second review of it is refused."""
+
+    def __init__(self, visit_id: str) -> None:
+        super().__init__(f"visit {visit_id} has already been reviewed")
+        self.visit_id = visit_id

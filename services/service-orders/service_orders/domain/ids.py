@@ -8,6 +8,7 @@ from uuid import uuid4
 APPOINTMENT = "apt"
 VISIT = "vis"
 PURCHASE = "pur"
+REVIEW = "rev"
 
 IdFactory = Callable[[str], str]
 """Makes a new id from a prefix; injected so tests can predict ids."""

@@ -115,6 +115,7 @@ def purchase(
         **whose(event),
         amount=event.amount,
         description=event.description,
+        items=[(item.product_code, item.category, item.quantity) for item in event.items],
         recorded_by=reported_by,
         now=reported_time("purchased_at", event.purchased_at, now),
     )

@@ -12,12 +12,13 @@ from __future__ import annotations
 from rapport_platform.errors import Answer, ErrorTable
 
 from service_orders.application.errors import IdempotencyKeyReused, UnknownReference
-from service_orders.domain.errors import InvalidField, TransitionRefused
+from service_orders.domain.errors import AlreadyReviewed, InvalidField, TransitionRefused
 
 ERRORS = ErrorTable(
     {
         InvalidField: Answer(422, "invalid_field"),
         TransitionRefused: Answer(409, "invalid_transition"),
+        AlreadyReviewed: Answer(409, "already_reviewed"),
         IdempotencyKeyReused: Answer(422, "idempotency_key_reused"),
         UnknownReference: Answer(422, "unknown_reference"),
     }

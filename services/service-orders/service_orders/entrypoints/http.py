@@ -1,4 +1,5 @@
-"""The HTTP API, under ``/v1``: appointments, their completion and cancellation, purchases.
+"""The HTTP API, under ``/v1``: appointments and their outcomes (completion, cancellation,
+no-show), reviews of visits, purchases.
 
 Every route needs a bearer token of a brand's ``hq``, ``store_manager``, ``associate`` or
 ``integration``; everything is scoped to the caller's brand and, for store managers and
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Body, Depends, Response
 from rapport_platform.auth import Principal, Role, require_roles
 from rapport_platform.errors import FieldProblem, error_body, error_responses
 from rapport_platform.http import DEFAULT_LIMIT, Cursor, ItemsPage, Limit
@@ -25,7 +26,10 @@ from service_orders.application.commands import (
     BookAppointment,
     CancelAppointment,
     CompleteAppointment,
+    MarkAppointmentMissed,
+    OrderedItem,
     RecordPurchase,
+    SubmitReview,
 )
 from service_orders.application.errors import UnknownMember, UnknownReference, UnknownStaff
 from service_orders.application.handlers import Outcome, ServiceOrdersHandlers
@@ -38,13 +42,17 @@ from service_orders.entrypoints.schemas import (
     AppointmentId,
     AppointmentView,
     BookAppointmentRequest,
+    CancelAppointmentRequest,
     CompleteAppointmentRequest,
     IdempotencyKey,
     MemberFilter,
     PurchaseId,
     PurchaseView,
     RecordPurchaseRequest,
+    ReviewRequest,
+    ReviewView,
     StoreFilter,
+    VisitId,
 )
 
 T = TypeVar("T")
@@ -86,6 +94,7 @@ def router(handlers: ServiceOrdersHandlers, queries: ServiceOrdersQueries) -> AP
     _booking(routes, handlers)
     _appointment_outcomes(routes, handlers)
     _appointment_reads(routes, queries)
+    _reviews(routes, handlers)
     _purchase_writes(routes, handlers)
     _purchase_reads(routes, queries)
     return routes
@@ -143,19 +152,75 @@ def _appointment_outcomes(routes: APIRouter, handlers: ServiceOrdersHandlers) ->
         "/appointments/{appointment_id}/cancellation",
         tags=["appointments"],
         summary="Cancel a booked appointment",
+        description="Announces the cancellation with who cancelled it (the caller) and the "
+        "reason, if given; the body may be left out. Only a booked appointment can be "
+        "cancelled: 409 says which state it is in.",
         responses=error_responses(401, 403, 404, 409, 422),
     )
     async def cancel_appointment(
         appointment_id: AppointmentId,
         caller: Caller,
         response: Response,
+        body: Annotated[CancelAppointmentRequest | None, Body()] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> AppointmentView:
         command = CancelAppointment(
-            actor=actor_of(caller), appointment_id=appointment_id, idempotency_key=idempotency_key
+            actor=actor_of(caller),
+            appointment_id=appointment_id,
+            idempotency_key=idempotency_key,
+            reason=body.reason if body is not None else None,
         )
         outcome = await handlers.cancel_appointment(command)
         return AppointmentView.of(_answered(outcome, response))
+
+    @routes.post(
+        "/appointments/{appointment_id}/missed",
+        tags=["appointments"],
+        summary="Record that the member did not come (a no-show)",
+        description="Only a booked appointment whose time has come can be missed; a "
+        "completed, cancelled or already missed one, or one still ahead, answers 409 saying "
+        "which state it is in.",
+        responses=error_responses(401, 403, 404, 409, 422),
+    )
+    async def mark_missed(
+        appointment_id: AppointmentId,
+        caller: Caller,
+        response: Response,
+        idempotency_key: IdempotencyKey = None,
+    ) -> AppointmentView:
+        command = MarkAppointmentMissed(
+            actor=actor_of(caller), appointment_id=appointment_id, idempotency_key=idempotency_key
+        )
+        outcome = await handlers.mark_missed(command)
+        return AppointmentView.of(_answered(outcome, response))
+
+
+def _reviews(routes: APIRouter, handlers: ServiceOrdersHandlers) -> None:
+    @routes.post(
+        "/visits/{visit_id}/review",
+        status_code=201,
+        tags=["reviews"],
+        summary="Review a visit",
+        description="The member's review of a visit (0-10 recommendation, 0-100 "
+        "satisfaction), entered by her through an integration or by staff for her. A visit "
+        "outside the caller's reach is 404; a visit is reviewed once (409 for a second).",
+        responses=error_responses(401, 403, 404, 409, 422),
+    )
+    async def submit_review(
+        visit_id: VisitId,
+        body: ReviewRequest,
+        caller: Caller,
+        response: Response,
+        idempotency_key: IdempotencyKey = None,
+    ) -> ReviewView:
+        command = SubmitReview(
+            actor=actor_of(caller),
+            visit_id=visit_id,
+            idempotency_key=idempotency_key,
+            **body.model_dump(),
+        )
+        outcome = await handlers.submit_review(command)
+        return ReviewView.of(_answered(outcome, response))
 
 
 def _appointment_reads(routes: APIRouter, queries: ServiceOrdersQueries) -> None:
@@ -210,7 +275,13 @@ def _purchase_writes(routes: APIRouter, handlers: ServiceOrdersHandlers) -> None
         idempotency_key: IdempotencyKey = None,
     ) -> PurchaseView:
         command = RecordPurchase(
-            actor=actor_of(caller), idempotency_key=idempotency_key, **body.model_dump()
+            actor=actor_of(caller),
+            idempotency_key=idempotency_key,
+            member_id=body.member_id,
+            store_id=body.store_id,
+            amount=body.amount,
+            description=body.description,
+            items=tuple(OrderedItem(**item.model_dump()) for item in body.items),
         )
         outcome = await handlers.record_purchase(command)
         return PurchaseView.of(_answered(outcome, response))

@@ -12,12 +12,25 @@ from pydantic.config import JsonDict
 
 from service_orders.domain.appointment import (
     BOOKING_HORIZON,
+    MAX_CANCELLATION_REASON_LENGTH,
     MAX_SERVICE_CODE_LENGTH,
     Appointment,
     AppointmentStatus,
 )
 from service_orders.domain.money import MAX_AMOUNT
-from service_orders.domain.purchase import MAX_DESCRIPTION_LENGTH, Purchase
+from service_orders.domain.purchase import (
+    MAX_CODE_LENGTH,
+    MAX_DESCRIPTION_LENGTH,
+    MAX_ITEMS,
+    MAX_QUANTITY,
+    Purchase,
+)
+from service_orders.domain.review import (
+    MAX_COMMENT_LENGTH,
+    MAX_RECOMMENDATION,
+    MAX_SATISFACTION,
+    Review,
+)
 from service_orders.domain.text import MAX_ID_LENGTH
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
@@ -31,6 +44,7 @@ EXAMPLE_BRAND = "brd_7a6b5c4d3e2f4a1b9c8d7e6f5a4b3c2d"
 EXAMPLE_APPOINTMENT = "apt_0f9b1c2d3e4f4a5b8c7d6e5f4a3b2c1d"
 EXAMPLE_VISIT = "vis_1a2b3c4d5e6f4a7b8c9d0e1f2a3b4c5d"
 EXAMPLE_PURCHASE = "pur_5e4d3c2b1a0f4e9d8c7b6a5f4e3d2c1b"
+EXAMPLE_REVIEW = "rev_9c8b7a6f5e4d4c3b2a1f0e9d8c7b6a5f"
 # Bookings are accepted up to BOOKING_HORIZON ahead, so a fixed example is only good for
 # so long: move it forward when it falls behind.
 EXAMPLE_SCHEDULED_AT = "2027-06-15T14:30:00+08:00"
@@ -53,6 +67,7 @@ IdempotencyKey = Annotated[
 AppointmentId = Annotated[
     str, Path(min_length=1, max_length=MAX_ID_LENGTH, examples=[EXAMPLE_APPOINTMENT])
 ]
+VisitId = Annotated[str, Path(min_length=1, max_length=MAX_ID_LENGTH, examples=[EXAMPLE_VISIT])]
 PurchaseId = Annotated[
     str, Path(min_length=1, max_length=MAX_ID_LENGTH, examples=[EXAMPLE_PURCHASE])
 ]
@@ -124,6 +139,46 @@ class CompleteAppointmentRequest(BaseModel):
     )
 
 
+class CancelAppointmentRequest(BaseModel):
+    model_config = _body({"reason": "member is travelling"})
+
+    reason: str = Field(
+        default="",
+        max_length=MAX_CANCELLATION_REASON_LENGTH,
+        description="Why it was called off, in a few words; may be left out.",
+        examples=["member is travelling"],
+    )
+
+
+class ReviewRequest(BaseModel):
+    model_config = _body({"recommendation": 9, "satisfaction": 92, "comment": "gentle and on time"})
+
+    recommendation: int = Field(
+        ge=0,
+        le=MAX_RECOMMENDATION,
+        description="How likely she is to recommend the store, 0 to 10 (the NPS question).",
+        examples=[9],
+    )
+    satisfaction: int = Field(
+        ge=0, le=MAX_SATISFACTION, description="How satisfied she was, 0 to 100.", examples=[92]
+    )
+    comment: str = Field(default="", max_length=MAX_COMMENT_LENGTH, examples=["gentle and on time"])
+
+
+class PurchasedItemIn(BaseModel):
+    model_config = _body({"product_code": "deep-sleep-180", "category": "mattress", "quantity": 1})
+
+    product_code: str = Field(min_length=1, max_length=MAX_CODE_LENGTH, examples=["deep-sleep-180"])
+    category: str = Field(
+        min_length=1,
+        max_length=MAX_CODE_LENGTH,
+        description="What kind of product it is; journeys react to some (a mattress purchase "
+        "makes deep-cleaning due six months later).",
+        examples=["mattress", "care-kit"],
+    )
+    quantity: int = Field(default=1, ge=1, le=MAX_QUANTITY, examples=[1])
+
+
 class RecordPurchaseRequest(BaseModel):
     model_config = _body(
         {
@@ -131,6 +186,10 @@ class RecordPurchaseRequest(BaseModel):
             "store_id": EXAMPLE_STORE,
             "amount": "580.00",
             "description": "Hand-care set and 5-session nail package",
+            "items": [
+                {"product_code": "hand-care-set", "category": "care-kit", "quantity": 1},
+                {"product_code": "nail-5-sessions", "category": "package", "quantity": 1},
+            ],
         }
     )
 
@@ -143,6 +202,9 @@ class RecordPurchaseRequest(BaseModel):
         default=None,
         max_length=MAX_DESCRIPTION_LENGTH,
         examples=["Hand-care set and 5-session nail package"],
+    )
+    items: list[PurchasedItemIn] = Field(
+        default_factory=list, max_length=MAX_ITEMS, description="What she bought, line by line."
     )
 
 
@@ -166,6 +228,11 @@ class AppointmentView(BaseModel):
     visit: VisitView | None = Field(description="Present once the appointment is completed.")
     cancelled_by: str | None
     cancelled_at: datetime | None
+    cancellation_reason: str | None = Field(
+        description="Why it was cancelled (may be empty); null unless cancelled.",
+        examples=["member is travelling"],
+    )
+    missed_at: datetime | None = Field(description="When staff recorded the no-show.")
 
     @classmethod
     def of(cls, appointment: Appointment) -> AppointmentView:
@@ -183,7 +250,15 @@ class AppointmentView(BaseModel):
             visit=None if visit is None else VisitView.model_validate(visit, from_attributes=True),
             cancelled_by=cancellation.cancelled_by if cancellation else None,
             cancelled_at=cancellation.cancelled_at if cancellation else None,
+            cancellation_reason=cancellation.reason if cancellation else None,
+            missed_at=appointment.missed_at,
         )
+
+
+class PurchasedItemOut(BaseModel):
+    product_code: str = Field(examples=["deep-sleep-180"])
+    category: str = Field(examples=["mattress"])
+    quantity: int = Field(examples=[1])
 
 
 class PurchaseView(BaseModel):
@@ -195,7 +270,25 @@ class PurchaseView(BaseModel):
     description: str
     recorded_by: str = Field(examples=[EXAMPLE_STAFF])
     purchased_at: datetime
+    items: list[PurchasedItemOut]
 
     @classmethod
     def of(cls, purchase: Purchase) -> PurchaseView:
         return cls.model_validate(purchase, from_attributes=True)
+
+
+class ReviewView(BaseModel):
+    review_id: str = Field(examples=[EXAMPLE_REVIEW])
+    visit_id: str = Field(examples=[EXAMPLE_VISIT])
+    brand_id: str = Field(examples=[EXAMPLE_BRAND])
+    store_id: str = Field(examples=[EXAMPLE_STORE])
+    member_id: str = Field(examples=[EXAMPLE_MEMBER])
+    recommendation: int = Field(examples=[9])
+    satisfaction: int = Field(examples=[92])
+    comment: str = Field(examples=["gentle and on time"])
+    submitted_by: str = Field(examples=[EXAMPLE_STAFF])
+    submitted_at: datetime
+
+    @classmethod
+    def of(cls, review: Review) -> ReviewView:
+        return cls.model_validate(review, from_attributes=True)
