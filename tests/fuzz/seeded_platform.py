@@ -164,7 +164,8 @@ def _seed_members(identity: ASGIClient, brand: SeededBrand) -> None:
 
 
 def seed_orders(service_orders: ASGIClient, brand: SeededBrand) -> None:
-    """Two bookings of the first member, the second completed, and a purchase."""
+    """Two bookings of the first member, the second completed (its visit reviewable), and a
+    purchase."""
     member, store = brand.first("mbr"), brand.first("sto")
     tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     booking = {"member_id": member, "store_id": store, "service_code": "gel-manicure",
@@ -176,7 +177,8 @@ def seed_orders(service_orders: ASGIClient, brand: SeededBrand) -> None:
         brand.add(booked["appointment_id"])
     completion = {"amount": "268.00", "served_by": brand.ids["stf"][1]}
     completed = f"/v1/appointments/{brand.ids['apt'][1]}/completion"
-    expect(service_orders.post(completed, json=completion, headers=brand.hq), 200)
+    visited = expect(service_orders.post(completed, json=completion, headers=brand.hq), 200)
+    brand.add(visited["visit"]["visit_id"])  # what a review names
     purchase = {"member_id": member, "store_id": store, "amount": "580.00",
                 "description": "Hand-care set"}  # fmt: skip
     bought = expect(service_orders.post("/v1/purchases", json=purchase, headers=brand.hq), 201)

@@ -32,6 +32,18 @@ async def test_a_member_reads_back_as_stored(backend: Backend) -> None:
         assert await uow.members.get(member_id("0")) is None
 
 
+async def test_a_member_reads_back_with_who_referred_her(backend: Backend) -> None:
+    store = await backend.add_store(await backend.add_brand())
+    referrer = await backend.add_member(member(store, "13812345678"))
+    referred = replace(member(store, "13912345678"), referred_by=referrer.member_id)
+
+    await backend.add_member(referred)
+
+    async with backend.unit_of_work() as uow:
+        assert await uow.members.get(referred.member_id) == referred
+        assert await uow.members.get(referrer.member_id) == referrer
+
+
 async def test_a_phone_is_registered_once_per_brand(backend: Backend) -> None:
     store = await backend.add_store(await backend.add_brand("lumiere"))
     elsewhere = await backend.add_store(await backend.add_brand("other"))

@@ -428,10 +428,14 @@ async def test_the_docs_carry_examples_the_server_accepts(client: httpx.AsyncCli
 async def test_a_documented_member_can_be_registered(
     client: httpx.AsyncClient, brand: Brand
 ) -> None:
+    registered: list[str] = []
     for example in schemas.MEMBER_IN_EXAMPLES:
         body = {**example, "store_id": brand.store_id, "invite_code": None}
+        if "referred_by" in example:  # the example's id, replaced with one of this brand's
+            body["referred_by"] = registered[0]
         member = ok(await client.post("/v1/members", headers=brand.hq, json=body), 201)
         assert member["surname"] == example["surname"]
+        registered.append(member["member_id"])
 
 
 async def test_every_write_naming_another_brands_things_is_refused_like_an_unknown_one(
@@ -482,3 +486,25 @@ async def test_every_write_naming_another_brands_things_is_refused_like_an_unkno
     )
     listed = ok(await client.get("/v1/members", headers=brand.hq))
     assert [m["member_id"] for m in listed["items"]] == [ours["member_id"]]
+
+
+async def test_a_member_may_name_her_referrer_of_the_brand(
+    client: httpx.AsyncClient, brand: Brand, world: World
+) -> None:
+    other = await Brand(client).set_up("aurora")
+    theirs = ok(await other.register("139 0000 3333"), 201)
+    referrer = ok(await brand.register("139 0000 1111"), 201)
+
+    joined = ok(await brand.register("139 0000 2222", referred_by=referrer["member_id"]), 201)
+    elsewhere = await brand.register("139 0000 4444", referred_by=theirs["member_id"])
+    nobody = await brand.register("139 0000 5555", referred_by="mbr_" + "0" * 32)
+
+    assert joined["referred_by"] == referrer["member_id"]
+    referral = world.database.published()[-1]
+    assert referral.type == "rapport.identity.referral.made"
+    assert referral.data["member_id"] == referrer["member_id"]
+    assert referral.data["newcomer_id"] == joined["member_id"]
+    for response in (elsewhere, nobody):
+        detail = refused(response, 422, "unknown_reference")
+        assert [problem["field"] for problem in detail["fields"]] == ["body.referred_by"]
+    assert elsewhere.json() == nobody.json()  # nothing tells one from the other

@@ -171,7 +171,7 @@ class PostgresStaffDirectory:
 
 _MEMBER_COLUMNS = (
     "member_id, brand_id, store_id, name_encrypted, surname, phone_encrypted, gender,"
-    " birthday, preferred_channel, associate_id, bound_at, registered_at"
+    " birthday, preferred_channel, associate_id, bound_at, registered_at, referred_by"
 )
 
 
@@ -202,6 +202,7 @@ class PostgresMembers:
             associate_id=row["associate_id"],
             bound_at=row["bound_at"],
             registered_at=row["registered_at"],
+            referred_by=row["referred_by"],
         )
 
     async def add(self, member: Member) -> None:
@@ -209,7 +210,7 @@ class PostgresMembers:
         try:
             await self._connection.execute(
                 f"INSERT INTO members ({_MEMBER_COLUMNS}, phone_index)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
                 member_id,
                 member.brand_id,
                 member.store_id,
@@ -222,6 +223,7 @@ class PostgresMembers:
                 member.associate_id,
                 member.bound_at,
                 member.registered_at,
+                member.referred_by,
                 self._cipher.blind_index(member.phone),
             )
         except asyncpg.UniqueViolationError as error:

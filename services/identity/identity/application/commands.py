@@ -65,6 +65,8 @@ class RegisterMember:
     birthday: date | None = None
     preferred_channel: Channel = "sms"
     invite_code: str | None = None
+    referred_by: str | None = None
+    """The member of the brand who brought her, if any: announced as that member's referral."""
 
 
 @dataclass(frozen=True)

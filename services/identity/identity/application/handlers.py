@@ -253,10 +253,16 @@ class IdentityHandlers:
             await _ensure_store_of_brand(uow, member.brand_id, member.store_id)
             recruiter = await self._recruiter(uow, actor, member.brand_id, invite_code)
             bound = member.bind_to(recruiter, now) if recruiter is not None else None
+            referred = None
+            if command.referred_by is not None:
+                referrer = await uow.members.get(command.referred_by)
+                referred = member.referred_by_member(referrer, now)
             await uow.members.add(member)
             uow.emit(registered, brand_id=member.brand_id)
             if bound is not None:
                 uow.emit(bound, brand_id=member.brand_id)
+            if referred is not None:
+                uow.emit(referred, brand_id=member.brand_id)
         return member
 
     @staticmethod

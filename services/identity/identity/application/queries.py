@@ -43,6 +43,7 @@ class MemberView:
     birthday: date | None
     preferred_channel: Channel
     associate_id: str | None
+    referred_by: str | None
     registered_at: datetime
     masked: bool
 
@@ -62,6 +63,7 @@ class MemberView:
             birthday=member.birthday,
             preferred_channel=member.preferred_channel,
             associate_id=member.associate_id,
+            referred_by=member.referred_by,
             registered_at=member.registered_at,
             masked=not full,
         )

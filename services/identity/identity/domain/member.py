@@ -11,11 +11,12 @@ from rapport_events.contracts.identity import (
     Gender,
     MemberBoundToAssociate,
     MemberRegistered,
+    ReferralMade,
 )
 from rapport_platform.refusals import InvalidInput
 
 from identity.domain import ids
-from identity.domain.errors import AlreadyBound, InvalidBirthday
+from identity.domain.errors import AlreadyBound, InvalidBirthday, UnknownReference
 from identity.domain.organisation import Staff
 from identity.domain.phone import normalise_phone
 
@@ -68,6 +69,7 @@ class Member:
     registered_at: datetime
     associate_id: str | None = None
     bound_at: datetime | None = None
+    referred_by: str | None = None
 
     @classmethod
     def register(
@@ -133,4 +135,24 @@ class Member:
             previous_associate_id=None,
             via="invite_code",
             bound_at=now,
+        )
+
+    def referred_by_member(self, referrer: Member | None, now: datetime) -> ReferralMade:
+        """Record that ``referrer`` brought her, as she says registering, and announce the
+        referral as the referrer's. ``referrer`` is the member the request names as it was
+        found (None when no member has that id): it must be another member of her brand;
+        whatever else is refused the same way, so that members of other brands cannot be
+        probed."""
+        if referrer is None or referrer.brand_id != self.brand_id:
+            raise UnknownReference("referred_by", "there is no such member in this brand")
+        if referrer.member_id == self.member_id:
+            # A new member's id is new: only a bug could get here, and it must not count.
+            raise InvalidInput("referred_by", "a member cannot refer herself")
+        self.referred_by = referrer.member_id
+        return ReferralMade(
+            member_id=referrer.member_id,
+            newcomer_id=self.member_id,
+            brand_id=self.brand_id,
+            store_id=self.store_id,
+            referred_at=now,
         )

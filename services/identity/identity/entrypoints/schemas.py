@@ -216,6 +216,7 @@ MEMBER_IN_EXAMPLES: tuple[dict[str, Any], ...] = (
         "phone": "+86-139-0000-1111",
         "gender": "male",
         "store_id": STORE_ID,
+        "referred_by": MEMBER_ID,
     },
 )
 
@@ -246,6 +247,14 @@ class MemberIn(Body):
         json_schema_extra={"pattern": INVITE_CODE_PATTERN},
         description="An associate's invite code: binds the member to her.",
     )
+    referred_by: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="The member of the brand who brought her: announced as that member's "
+        "referral. Unknown, or of another brand: 422 `unknown_reference`.",
+        examples=[MEMBER_ID],
+    )
 
 
 class BindingIn(Body):
@@ -274,6 +283,7 @@ class MemberOut(BaseModel):
             "birthday": "1992-05-17",
             "preferred_channel": "wechat",
             "associate_id": STAFF_ID,
+            "referred_by": None,
             "registered_at": "2026-03-01T10:30:00Z",
             "masked": False,
         }
@@ -289,6 +299,7 @@ class MemberOut(BaseModel):
     birthday: date | None
     preferred_channel: Channel
     associate_id: str | None
+    referred_by: str | None = Field(description="The member who referred her, if any.")
     registered_at: datetime
     masked: bool = Field(description="Whether name and phone are masked for you.")
 
