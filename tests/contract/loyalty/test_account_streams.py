@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
+from loyalty.application.handlers import load_account
 from loyalty.domain.account import stream_id_for
-from rapport_events.contracts.loyalty import PointsEarned
+from loyalty.domain.tiers import Tier
+from rapport_events.contracts.loyalty import PointsEarned, TierChanged
 from rapport_events.envelope import EventEnvelope
 from rapport_events.store import ConcurrencyError
 
@@ -104,3 +107,31 @@ async def test_of_two_concurrent_appends_on_one_version_exactly_one_wins(
         loaded = await uow.load_stream(STREAM)
     assert [stored.envelope for stored in loaded[1:]] == winners[0]
     assert [stored.stream_version for stored in loaded] == [1, 2]
+
+
+async def test_a_tier_change_in_the_stream_replays_into_the_account(units: UnitsOfWork) -> None:
+    moved = TierChanged(
+        member_id="mbr_1",
+        brand_id="brd_1",
+        from_tier=None,
+        to_tier="member",
+        reason="cumulative spend 600.00 yuan",
+        changed_at=AT,
+    )
+    async with units() as uow:
+        appended = await uow.append_to_stream(
+            STREAM, 0, [earned("pur_1", 600, 600), moved], brand_id="brd_1"
+        )
+
+    async with units() as uow:
+        account = await load_account(uow, "mbr_1")
+
+    assert [envelope.type for envelope in appended] == [
+        PointsEarned.event_type,
+        TierChanged.event_type,
+    ]
+    assert (account.tier, account.cumulative_spend, account.version) == (
+        Tier.MEMBER,
+        Decimal(600),
+        2,
+    )

@@ -110,15 +110,20 @@ def version_before(cursor: str | None) -> int | None:
 async def entries_before(
     uow: LoyaltyUnitOfWork, account: PointsBalance, before: int | None, count: int
 ) -> list[HistoryEntry]:
-    """Up to ``count`` entries of versions below ``before``, newest first."""
+    """Up to ``count`` entries of versions below ``before``, newest first.
+
+    Not every event of the stream is an entry (a tier change moves no points), so the tail
+    is read back further until ``count`` entries are found or the stream's start reached.
+    """
     # The projection knows the stream's length, so only the needed tail is read.
-    end = account.version + 1 if before is None else min(before, account.version + 1)
-    stored = await uow.load_stream(
-        stream_id_for(account.member_id), after_version=max(0, end - 1 - count)
-    )
+    upper = account.version + 1 if before is None else min(before, account.version + 1)
     entries: list[HistoryEntry] = []
-    for item in reversed(stored):
-        entry = HistoryEntry.of(item) if item.stream_version < end else None
-        if entry is not None:
-            entries.append(entry)
+    while upper > 1 and len(entries) < count:
+        lower = max(0, upper - 1 - (count - len(entries)))
+        stored = await uow.load_stream(stream_id_for(account.member_id), after_version=lower)
+        for item in reversed(stored):
+            entry = HistoryEntry.of(item) if item.stream_version < upper else None
+            if entry is not None:
+                entries.append(entry)
+        upper = lower + 1
     return entries[:count]

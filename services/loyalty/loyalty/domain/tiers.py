@@ -1,12 +1,17 @@
-"""Membership tiers by cumulative spend.
+"""Membership tiers by cumulative spend, with the brand-default thresholds.
 
-Each point stands for one whole yuan paid, so lifetime earned points measure cumulative spend
-(redemptions lower the balance, never the tier). The referral-based diamond tier needs
-referral counts and is not derived here.
+Cumulative spend is what a member paid for purchases and visits, in whole yuan per payment
+as points are earned (one point per whole yuan): a fraction of a yuan in a payment does not
+count, a payment under one yuan not at all. Redemptions lower the balance, never the spend.
+
+Only upward moves are decided here, and only from spend. Downgrades (spend in a rolling
+window) and the diamond tier (three successful referrals) are a later issue; so are
+per-brand thresholds.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 
 
@@ -17,16 +22,34 @@ class Tier(StrEnum):
     GOLD = "gold"
 
 
+MEMBER_FROM_YUAN = Decimal("500")
+SILVER_FROM_YUAN = Decimal("2000")
+GOLD_FROM_YUAN = Decimal("5000")
+
 # Highest threshold first: the first one reached wins.
-TIER_THRESHOLDS: tuple[tuple[int, Tier], ...] = (
-    (5_000, Tier.GOLD),
-    (2_000, Tier.SILVER),
-    (500, Tier.MEMBER),
+TIER_THRESHOLDS: tuple[tuple[Decimal, Tier], ...] = (
+    (GOLD_FROM_YUAN, Tier.GOLD),
+    (SILVER_FROM_YUAN, Tier.SILVER),
+    (MEMBER_FROM_YUAN, Tier.MEMBER),
 )
 
+_RANKS = {tier: rank for rank, tier in enumerate(Tier)}
 
-def tier_for(lifetime_earned: int) -> Tier:
+
+def tier_for(cumulative_spend: Decimal | int) -> Tier:
     for threshold, tier in TIER_THRESHOLDS:
-        if lifetime_earned >= threshold:
+        if cumulative_spend >= threshold:
             return tier
     return Tier.REGISTERED
+
+
+def upgrade(current: Tier, cumulative_spend: Decimal) -> Tier | None:
+    """The tier a member at ``current`` moves up to with ``cumulative_spend``; None when she
+    stays (spend never moves her down here)."""
+    reached = tier_for(cumulative_spend)
+    return reached if _RANKS[reached] > _RANKS[current] else None
+
+
+def spend_reason(cumulative_spend: Decimal) -> str:
+    """Why she moved, as TierChanged says it: "cumulative spend 2,000.00 yuan"."""
+    return f"cumulative spend {cumulative_spend:,.2f} yuan"
