@@ -34,7 +34,9 @@ def definition(
         title="Rapport loyalty",
         description=(
             "Event-sourced points accounts. Paid visits and purchases earn one point per whole "
-            "yuan; balances, tiers and each account's history are read here."
+            "yuan; balances, tiers and each account's history are read here. A member whose "
+            "cumulative spend crosses 500, 2,000 or 5,000 yuan moves up to member, silver or "
+            "gold, announced as `rapport.loyalty.tier.changed`."
         ),
         runtime=runtime,
         routers=[router(handlers, queries)],
