@@ -3,6 +3,8 @@ from decimal import Decimal
 
 import pytest
 from rapport_events.contracts.service_orders import PurchaseRecorded
+from rapport_events.envelope import EventEnvelope
+from rapport_events.registry import registry
 from service_orders.domain.errors import InvalidField
 from service_orders.domain.purchase import Purchase
 
@@ -75,3 +77,29 @@ def test_the_description_is_at_most_200_characters() -> None:
 
     assert refused.value.field == "description"
     assert refused.value.message == "description must be at most 200 characters, got 201"
+
+
+def test_a_purchase_recorded_before_items_existed_reads_with_none() -> None:
+    v1 = EventEnvelope(
+        id="evt-1",
+        source="/pos",
+        type="rapport.service-orders.purchase.recorded",
+        subject="mem-1",
+        time=datetime(2026, 3, 1, tzinfo=UTC),
+        dataversion=1,
+        brandid="brand-1",
+        correlationid="evt-1",
+        data={
+            "purchase_id": "pur_1",
+            "member_id": "mem-1",
+            "brand_id": "brand-1",
+            "store_id": "store-1",
+            "amount": "580.00",
+            "purchased_at": "2026-03-01T00:00:00Z",
+        },
+    )
+
+    event = registry.decode(v1)
+
+    assert isinstance(event, PurchaseRecorded)
+    assert event.items == []
