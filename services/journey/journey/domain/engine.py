@@ -304,6 +304,15 @@ class Engine:
             self._fire(trigger, position, facts, timer.slot, timer.due_at, now, decision)
         return decision
 
+    def _after(self, wait: Wait, instant: datetime) -> datetime:
+        """``instant`` moved by ``wait``, its months counted on the map's calendar: six months
+        after 07:30 on 31 August in Shanghai (still 30 August in UTC) is 28 February there."""
+        if wait.months == 0:
+            return wait.after(instant)
+        months = Wait(months=wait.months, negative=wait.negative)
+        moved = months.after(instant.astimezone(self.zone)).astimezone(UTC)
+        return Wait(span=wait.span, negative=wait.negative).after(moved)
+
     def may_reenter(self, position: Position) -> bool:
         """Whether the application should enter her again on her next event."""
         return position.exited_at is not None and self.map.reentry == "always"
@@ -408,7 +417,7 @@ class Engine:
             decision.arm.append(
                 TimerRequest(
                     kind=trigger.key,
-                    due_at=trigger.wait.after(moment.at),
+                    due_at=self._after(trigger.wait, moment.at),
                     armed_for=moment.at,
                     slot=occasion,
                     payload={WHEN_DECIDED: "1" if decided else "0", "stage": stage},
@@ -435,7 +444,7 @@ class Engine:
         decision.arm.append(
             TimerRequest(
                 kind=trigger.key,
-                due_at=trigger.wait.after(event.at),
+                due_at=self._after(trigger.wait, event.at),
                 armed_for=event.at,
                 slot=event.event_id,
                 payload={WHEN_DECIDED: "1", "event_id": event.event_id},
@@ -454,7 +463,7 @@ class Engine:
         if answered is not None and latest < answered:
             return  # activity from before an absence already answered: not a new absence
         decision.arm.append(
-            TimerRequest(kind=trigger.key, due_at=on.after.after(latest), armed_for=latest)
+            TimerRequest(kind=trigger.key, due_at=self._after(on.after, latest), armed_for=latest)
         )
 
     def _inactivity_due(
@@ -564,7 +573,7 @@ class Engine:
                 touchpoint_id=tp_id,
                 event=trigger.goal.event,
                 opened_at=moment,
-                deadline=trigger.goal.within.after(moment),
+                deadline=self._after(trigger.goal.within, moment),
             )
             if all(open_goal.touchpoint_id != tp_id for open_goal in position.open_goals):
                 position.open_goals.append(goal)
