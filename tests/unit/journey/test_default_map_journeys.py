@@ -8,11 +8,14 @@ what must not happen.
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 
+from journey.domain.facts import MemberEvent
+from journey.domain.simulation import simulate
 from journey.domain.touchpoints import touchpoint_id
 
-from tests.unit.journey.default_map_story import LIFECYCLE, Story, default_map
+from tests.unit.journey.default_map_story import LIFECYCLE, Story, StoryEvents, default_map
 from tests.unit.journey.map_builders import utc
 
 T0 = utc(2026, 3, 2, 2)  # 10:00 in Shanghai
@@ -628,3 +631,115 @@ def test_a_deep_cleaning_visit_arms_the_next_one_six_months_later() -> None:
         "deep_cleaning_repeat"
     }
     assert {sent.to for sent in story.sent("deep_cleaning_due_task")} == {"associate"}
+
+
+# ----------------------------------------------------------------------------- a year, dry run
+
+YEAR_START = utc(2026, 1, 5, 2)
+YEAR_END = utc(2027, 2, 28)
+SERVICES = ("facial", "gel-manicure", "nail-art", "massage", "mattress-deep-cleaning")
+
+
+def scripted_members() -> dict[str, list[MemberEvent]]:
+    """Members whose years between them touch every trigger of the default map."""
+    histories: dict[str, list[MemberEvent]] = {}
+
+    def member(member_id: str, birthday: str, *, bound: bool = True) -> StoryEvents:
+        events = StoryEvents(member_id)
+        history = histories.setdefault(member_id, [])
+        history.append(events.registered(YEAR_START, birthday=birthday))
+        if bound:
+            history.append(events.bound(YEAR_START + HOUR))
+        return events
+
+    buyer = member("mbr_mattress", "1988-07-20")
+    histories["mbr_mattress"] += [
+        buyer.purchase(utc(2026, 1, 20, 6), "3999.00", "mattress"),
+        buyer.visit(utc(2026, 2, 3, 6), service_code="mattress-deep-cleaning"),
+        buyer.booked(utc(2026, 7, 25, 6), service_code="mattress-deep-cleaning"),
+        buyer.visit(utc(2026, 8, 1, 6), service_code="mattress-deep-cleaning"),
+    ]
+    nails = member("mbr_nails", "1995-11-02")
+    histories["mbr_nails"] += [
+        nails.visit(utc(2026, 1, 10, 4), "380.00", "gel-manicure"),
+        nails.visit(utc(2026, 1, 28, 4), "260.00", "nail-art"),
+        nails.booked(utc(2026, 5, 2, 4), service_code="gel-refill"),
+        nails.review(utc(2026, 1, 29, 4), 96),
+    ]
+    returning = member("mbr_returning", "1979-03-08", bound=False)
+    histories["mbr_returning"] += [
+        returning.visit(utc(2026, 2, 1, 6)),
+        returning.visit(utc(2026, 3, 20, 6)),
+    ]
+    unhappy = member("mbr_unhappy", "2000-12-24")
+    histories["mbr_unhappy"] += [
+        unhappy.visit(utc(2026, 4, 1, 6)),
+        unhappy.review(utc(2026, 4, 2, 6), 60),
+        unhappy.visit(utc(2026, 4, 20, 6)),
+        unhappy.review(utc(2026, 4, 21, 6), 70),
+        *(unhappy.cancelled(utc(2026, 5, day, 6)) for day in (1, 5, 9, 13)),
+    ]
+    member("mbr_leap", "1992-02-29")
+    return histories
+
+
+def random_members(count: int) -> dict[str, list[MemberEvent]]:
+    rng = random.Random(2026)
+    histories: dict[str, list[MemberEvent]] = {}
+    for n in range(count):
+        events = StoryEvents(f"mbr_random_{n}")
+        month, day = rng.randint(1, 12), rng.randint(1, 28)
+        joined = YEAR_START + rng.randint(0, 60) * DAY
+        history = [events.registered(joined, birthday=f"1990-{month:02d}-{day:02d}")]
+        if rng.random() < 0.7:
+            history.append(events.bound(joined + HOUR))
+        for _ in range(rng.randint(0, 10)):
+            at = joined + rng.randint(0, 330) * DAY + rng.randint(0, 23) * HOUR
+            amount = f"{rng.randint(80, 400)}.00"
+            history.append(events.visit(at, amount, rng.choice(SERVICES)))
+            if rng.random() < 0.5:
+                history.append(events.review(at + rng.randint(2, 200) * HOUR, rng.randint(50, 100)))
+            if rng.random() < 0.2:
+                history.append(events.cancelled(at + rng.randint(1, 20) * DAY))
+            if rng.random() < 0.2:
+                history.append(events.booked(at + rng.randint(1, 120) * DAY, rng.choice(SERVICES)))
+        if rng.random() < 0.3:
+            bought = joined + rng.randint(0, 200) * DAY
+            history.append(events.purchase(bought, "2999.00", "mattress"))
+        histories[events.member_id] = history
+    return histories
+
+
+def test_a_year_of_a_small_population_decides_the_same_whatever_the_arrival_order() -> None:
+    histories = {**scripted_members(), **random_members(12)}
+    events = [event for history in histories.values() for event in history]
+    shuffled = list(events)
+    random.Random(7).shuffle(shuffled)
+    assert shuffled != events
+
+    in_order = simulate(LIFECYCLE, events, until=YEAR_END)
+    any_order = simulate(LIFECYCLE, shuffled, until=YEAR_END)
+
+    assert any_order.figures() == in_order.figures()
+    ids = in_order.touchpoint_ids
+    assert len(ids) == len(set(ids))  # no touchpoint id twice
+    # Every touchpoint the default map has was exercised by somebody.
+    assert set(in_order.touchpoints_by_trigger) == {
+        trigger.key for trigger in LIFECYCLE.triggers if trigger.touchpoint is not None
+    }
+    assert in_order.goals_reached.keys() >= {
+        "first_visit_voucher",
+        "welcome_back",
+        "nail_refill",
+        "review_invitation",
+        "deep_cleaning_due",
+    }
+    # And it is what each member's story decided, event by event, as it happened.
+    lived: list[str] = []
+    for member_id, history in sorted(histories.items()):
+        story = Story(member_id=member_id)
+        for event in sorted(history, key=lambda e: (e.at, e.event_id)):
+            story.happen(event)
+        story.until(YEAR_END)
+        lived += [sent.touchpoint_id for sent in story.sent()]
+    assert lived == ids
