@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
 from rapport_events.clock import Clock
 from rapport_events.directory import DIRECTORY_MIGRATIONS, with_directory
 from rapport_platform.service import Runtime, ServiceDefinition
 
 from journey.adapters import MIGRATIONS
-from journey.adapters.map_documents import StaticTemplates, UncheckedCompiler, placeholder_default
+from journey.adapters.map_documents import BuiltInTemplates, MapDocuments, trusted_templates
 from journey.adapters.postgres import PostgresJourneyUnitOfWork
 from journey.application.figures import FigureQueries
 from journey.application.handlers import JourneyHandlers
@@ -18,9 +22,13 @@ from journey.application.maps import (
     MapQueries,
     TemplateCatalogue,
 )
+from journey.application.placement import Placement
 from journey.application.queries import JourneyQueries
+from journey.application.running_maps import RunningMaps
 from journey.application.tasks import TaskHandlers, TaskQueries
 from journey.application.timeline import TimelineQueries
+from journey.domain.maps.defaults import default_map_document
+from journey.domain.maps.model import CompiledMap
 from journey.entrypoints.consumers import subscriptions
 from journey.entrypoints.errors import ERRORS
 from journey.entrypoints.http import (
@@ -53,18 +61,28 @@ def definition(
     templates: TemplateCatalogue | None = None,
     default_document: DefaultDocument | None = None,
 ) -> ServiceDefinition:
-    """The service; ``compiler``, ``templates`` and ``default_document`` default to the
-    stand-ins of :mod:`journey.adapters.map_documents` until the map compiler is wired."""
+    """The service; ``compiler``, ``templates`` and ``default_document`` default to the map
+    language's compiler, the notifier's built-in templates and the default map."""
     settings = settings or JourneySettings()
     runtime = Runtime(settings, clock)
-    compiler = compiler or UncheckedCompiler()
-    templates = templates or StaticTemplates()
-    default_document = default_document or placeholder_default
+    documents = MapDocuments()
+    compiler = compiler or documents
+    templates = templates or BuiltInTemplates()
+    default_document = default_document or default_map_document
 
     def unit_of_work() -> PostgresJourneyUnitOfWork:
         return PostgresJourneyUnitOfWork(runtime.pool, source=runtime.source, clock=runtime.clock)
 
-    handlers = JourneyHandlers(unit_of_work, runtime.clock, rules=settings.rulebook())
+    def compile_version(document: Mapping[str, Any], brand_id: str, version: int) -> CompiledMap:
+        return documents.compile(document, brand_id, version, trusted_templates(document))
+
+    running = RunningMaps(
+        compile_version,
+        default_document,
+        runtime.clock,
+        refresh=timedelta(seconds=settings.active_maps_refresh_seconds),
+    )
+    handlers = JourneyHandlers(unit_of_work, runtime.clock, Placement(running))
     queries = JourneyQueries(unit_of_work)
     maps = MapHandlers(unit_of_work, runtime.clock, compiler, templates, default_document)
     map_queries = MapQueries(unit_of_work, compiler, default_document)
@@ -85,7 +103,13 @@ def definition(
         migrations=[MIGRATIONS, DIRECTORY_MIGRATIONS],
         subscriptions=with_directory(subscriptions(handlers)),
         consumer_unit_of_work=unit_of_work,
-        workers=[timer_worker(handlers, runtime.clock, settings.timer_poll_interval)],
+        finish_consumed=handlers.place,
+        event_time_watermarks=True,
+        workers=[
+            timer_worker(
+                handlers, runtime.clock, settings.timer_poll_interval, settings.timer_batch
+            )
+        ],
         openapi_tags=[
             {"name": "journeys", "description": "Members' lifecycle stages and touchpoints."},
             {"name": "maps", "description": "HQ's journey maps: drafts, versions, schema."},

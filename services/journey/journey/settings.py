@@ -1,18 +1,13 @@
-"""Settings of the journey service (``RAPPORT_*`` variables) and the rules they tune."""
+"""Settings of the journey service (``RAPPORT_*`` variables).
+
+What members go through is not configured here: it is the brand's journey map (the default
+map until HQ publishes its own; see ``docs/journey-maps.md``).
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from pydantic import Field
 from rapport_platform.settings import ServiceSettings
-
-from journey.domain.rules import (
-    DORMANCY_AFTER,
-    POTENTIAL_AFTER_VISITS,
-    Rulebook,
-    standard_rulebook,
-)
 
 SERVICE_NAME = "journey"
 
@@ -20,21 +15,12 @@ SERVICE_NAME = "journey"
 class JourneySettings(ServiceSettings):
     service_name: str = SERVICE_NAME
     http_port: int = Field(default=8104, ge=1, le=65535)
-    dormant_after_days: int = Field(
-        default=DORMANCY_AFTER.days,
-        ge=1,
-        le=3650,
-        description="Days without a visit before she is dormant.",
+    timer_batch: int = Field(
+        default=500, ge=1, le=10_000, description="Due timers fired per transaction."
     )
-    potential_after_visits: int = Field(
-        default=POTENTIAL_AFTER_VISITS,
-        ge=2,
-        le=100,
-        description="Visits that make a new member a potential one.",
+    active_maps_refresh_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=300,
+        description="How often a replica looks again at which map versions are active.",
     )
-
-    def rulebook(self) -> Rulebook:
-        return standard_rulebook(
-            dormant_after=timedelta(days=self.dormant_after_days),
-            potential_after_visits=self.potential_after_visits,
-        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from journey.domain.journey import StageChange
+from journey.domain.maps.defaults import DORMANCY_TRIGGER
 
 from tests.contract.journey.backends import NOW, Backend
 from tests.contract.journey.builders import BRAND, arm, place, timer, touchpoint
@@ -33,7 +34,7 @@ async def test_a_view_holds_history_dormancy_and_touchpoints_in_order(backend: B
         await uow.touchpoints.record(touchpoint("tpt_someone_else", "mbr_2"))
     await arm(
         backend,
-        timer("tmr_dormancy", due_in=30 * DAY),
+        timer("tmr_dormancy", kind=DORMANCY_TRIGGER, due_in=30 * DAY),
         timer("tmr_guide", kind="care_guide", due_in=DAY),
     )
 
@@ -53,7 +54,7 @@ async def test_a_view_holds_history_dormancy_and_touchpoints_in_order(backend: B
 
 async def test_dormant_after_is_gone_once_the_timer_fired(backend: Backend) -> None:
     await place(backend, "mbr_1")
-    await arm(backend, timer("tmr_dormancy"))
+    await arm(backend, timer("tmr_dormancy", kind=DORMANCY_TRIGGER))
     async with backend.begin() as uow:
         await uow.timers.mark_fired("tmr_dormancy", NOW + 30 * DAY)
         view = await uow.views.journey("mbr_1")

@@ -12,6 +12,7 @@ from rapport_events.contracts.identity import MemberRegistered
 from rapport_events.contracts.service_orders import VisitCompleted
 from rapport_events.envelope import DomainEvent, EventEnvelope
 from rapport_events.topics import JOURNEY_TOUCHPOINTS
+from rapport_events.watermarks import WATERMARK_GRACE
 
 from tests.support.apps import running
 from tests.support.infrastructure import Endpoints
@@ -75,17 +76,26 @@ async def test_a_dormancy_timer_survives_a_restart_and_fires_once(
             what="her registration applied and a dormancy timer armed",
         )
 
-    # The service is down; thirty days pass; it starts again.
-    clock.advance(timedelta(days=30, seconds=1))
+    # The service is down; thirty days pass (and the watermark's grace); it starts again.
+    clock.advance(timedelta(days=30) + WATERMARK_GRACE + timedelta(seconds=1))
     async with running(journey):
         await eventually(lambda: _is(stage(pool, "mbr_1"), "dormant"), what="dormant")
-        records = await read_topic(endpoints.kafka, topic_prefix + JOURNEY_TOUCHPOINTS, expected=1)
+        records = await read_topic(endpoints.kafka, topic_prefix + JOURNEY_TOUCHPOINTS, expected=2)
 
-    [touchpoint] = [EventEnvelope.from_kafka(r.headers, r.value) for r in records]
-    assert touchpoint.data["template"] == "welcome_back"
-    assert touchpoint.data["variables"]["surname"] == "梁"
-    assert await pool.fetchval("SELECT count(*) FROM timers WHERE fired_at IS NOT NULL") == 1
-    assert await pool.fetchval("SELECT count(*) FROM touchpoints") == 1
+    # Her first-visit voucher when she registered, and one welcome-back; the care guide and
+    # the other reminders that came due while the service was down were too late to send.
+    first, welcome = [EventEnvelope.from_kafka(r.headers, r.value) for r in records]
+    assert first.data["template"] == "first_visit_voucher"
+    assert welcome.data["template"] == "welcome_back"
+    assert welcome.data["variables"]["surname"] == "梁"
+    fired = await pool.fetch("SELECT kind FROM timers WHERE fired_at IS NOT NULL")
+    assert [row["kind"] for row in fired].count("dormancy_check") == 1
+    skipped = await pool.fetch("SELECT template FROM touchpoints WHERE status = 'skipped'")
+    assert "care_guide_24h" in {row["template"] for row in skipped}
+    late = await pool.fetchval(
+        "SELECT count(*) FROM timeline WHERE detail ? 'timer_late_by_seconds'"
+    )
+    assert late > 0
 
 
 async def _is(value: object, expected: object) -> bool:

@@ -13,16 +13,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from journey.adapters.memory import InMemoryJourneyUnitOfWork, journey_database, tables_of
-from journey.application.handlers import JourneyHandlers
-from journey.entrypoints.consumers import subscriptions
+from journey.adapters.memory import tables_of
 from rapport_events.catalogue import example_event
-from rapport_events.clock import ManualClock
-from rapport_events.consumer import Handler, RejectEvent
+from rapport_events.consumer import RejectEvent
 from rapport_events.contracts.identity import MemberRegistered, StaffJoined, StoreOpened
 from rapport_events.contracts.service_orders import VisitCompleted
-from rapport_events.directory import KnownMember, with_directory
+from rapport_events.directory import KnownMember
 from rapport_events.envelope import DomainEvent, EventEnvelope
+
+from tests.unit.journey.fake_service import FakeJourney
 
 T0 = datetime(2026, 3, 1, 10, tzinfo=UTC)
 BRAND_A, BRAND_B = "brd_a", "brd_b"
@@ -32,27 +31,12 @@ ORGANISATION_FACTS = {StoreOpened, StaffJoined}
 """The replica's feed of stores and staff: no member in them, so no member's brand to check."""
 
 
-class Consumer:
+class Consumer(FakeJourney):
     """Journey's consumer on an in-memory database: each event in a unit of work of its own."""
 
     def __init__(self) -> None:
-        self.clock = ManualClock(T0)
-        self.database = journey_database()
-        handlers = JourneyHandlers(self.begin, self.clock)
-        self.handlers: dict[type[DomainEvent], Handler] = {
-            kind: handler
-            for subscription in with_directory(subscriptions(handlers))
-            for kind, handler in subscription.handlers.items()
-        }
-
-    def begin(self) -> InMemoryJourneyUnitOfWork:
-        return InMemoryJourneyUnitOfWork(self.database, clock=self.clock)
-
-    async def take(self, event: DomainEvent) -> None:
-        brand_id = event.model_dump()["brand_id"]
-        envelope = EventEnvelope.wrap(event, source="/rapport/tests", brand_id=brand_id, time=T0)
-        async with self.begin() as uow:
-            await self.handlers[type(event)](event, envelope, uow)
+        super().__init__(T0)
+        self.handlers_by_kind = self.consumed
 
     def state(self) -> tuple[Any, int, list[EventEnvelope]]:
         return copy.deepcopy(self.database.tables), self.database.commits, self.database.published()
@@ -65,8 +49,8 @@ class Consumer:
         assert self.state() == before
         return str(refusal.value)
 
-    def stage(self) -> str | None:
-        return tables_of(self.database).journeys[MEMBER].stage
+    def member_stage(self) -> str | None:
+        return self.stage(MEMBER)
 
 
 def about(kind: type[DomainEvent], brand_id: str, **changes: Any) -> DomainEvent:
@@ -75,7 +59,7 @@ def about(kind: type[DomainEvent], brand_id: str, **changes: Any) -> DomainEvent
     return example_event(kind).model_copy(update=changes)
 
 
-HANDLED = sorted(Consumer().handlers, key=lambda kind: kind.event_type)
+HANDLED = sorted(Consumer().consumed, key=lambda kind: kind.event_type)
 ABOUT_A_MEMBER = [kind for kind in HANDLED if "member_id" in kind.model_fields]
 
 
@@ -91,7 +75,7 @@ async def test_brand_bs_visit_leaves_brand_as_new_member_new() -> None:
 
     # A second visit would make her potential; one that brand B reports must not.
     assert await consumer.refuses(about(VisitCompleted, BRAND_B, visit_id="vis_2")) == REFUSAL
-    assert consumer.stage() == "new"
+    assert consumer.member_stage() == "new"
 
 
 async def test_a_visit_for_a_member_not_known_yet_starts_her_journey() -> None:

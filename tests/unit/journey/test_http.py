@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
 import pytest
 import pytest_asyncio
-from journey.adapters.memory import InMemoryJourneyUnitOfWork, journey_database
 from journey.application.commands import FireDueTimers
-from journey.application.handlers import JourneyHandlers
 from journey.application.queries import JourneyQueries
 from journey.entrypoints.errors import ERRORS
 from journey.entrypoints.http import router
-from rapport_events.clock import ManualClock
 from rapport_events.contracts.identity import MemberBoundToAssociate, MemberRegistered
 from rapport_events.contracts.service_orders import VisitCompleted
 from rapport_events.envelope import DomainEvent, EventEnvelope
-from rapport_events.uow import InMemoryDatabase
 from rapport_platform.auth import Role
 
 from tests.support.http import api_app, api_client, bearer, ok, principal, refused
+from tests.unit.journey.fake_service import FakeJourney
 
 T0 = datetime(2026, 3, 1, 10, tzinfo=UTC)
 
@@ -32,25 +28,11 @@ def wrap(event: DomainEvent) -> EventEnvelope:
     return EventEnvelope.wrap(event, source="/rapport/test", brand_id="brd_1", time=T0)
 
 
-@dataclass
-class Journey:
+class Journey(FakeJourney):
     """The service on fakes: its handlers feed the database its routes read."""
 
-    database: InMemoryDatabase
-    handlers: JourneyHandlers
-    clock: ManualClock
-
-    def begin(self) -> InMemoryJourneyUnitOfWork:
-        return InMemoryJourneyUnitOfWork(self.database, clock=self.clock)
-
     async def handle(self, event: DomainEvent) -> None:
-        on = {
-            MemberRegistered: self.handlers.on_member_registered,
-            MemberBoundToAssociate: self.handlers.on_member_bound,
-            VisitCompleted: self.handlers.on_visit_completed,
-        }[type(event)]
-        async with self.begin() as uow:
-            await on(event, wrap(event), uow)  # type: ignore[operator]
+        await self.take(event)
 
     async def member(
         self,
@@ -88,7 +70,7 @@ class Journey:
                     brand_id=brand_id,
                     store_id=store_id,
                     service_code="gel-manicure",
-                    amount=Decimal("268.00"),
+                    amount=Decimal("120.00"),
                     completed_at=T0 + timedelta(days=number),
                 )
             )
@@ -96,10 +78,7 @@ class Journey:
 
 @pytest.fixture
 def journey() -> Journey:
-    clock = ManualClock(T0)
-    database = journey_database()
-    service = Journey(database, JourneyHandlers(lambda: service.begin(), clock), clock)
-    return service
+    return Journey(T0)
 
 
 @pytest_asyncio.fixture
@@ -124,8 +103,13 @@ async def test_a_members_journey_with_history_timer_and_touchpoints(
     assert body["last_visit_at"] == "2026-03-02T10:00:00Z"
     assert body["dormant_after"] is None
     assert [c["to_stage"] for c in body["stage_history"]] == ["new", "potential", "dormant"]
-    [touchpoint] = body["touchpoints"]
-    assert (touchpoint["template"], touchpoint["status"]) == ("welcome_back", "requested")
+    requested = [t["template"] for t in body["touchpoints"] if t["status"] == "requested"]
+    # Asked for at the same instant, they are listed by touchpoint id.
+    assert set(requested[:2]) == {"first_visit_voucher", "seasonal_package_offer"}
+    assert requested[-1] == "welcome_back"
+    # Timers that came due while nobody fired them were too late to send.
+    skipped = {t["template"] for t in body["touchpoints"] if t["status"] == "skipped"}
+    assert "care_guide_24h" in skipped
 
 
 async def test_dormant_after_is_the_due_time_of_the_active_timer(
@@ -136,7 +120,7 @@ async def test_dormant_after_is_the_due_time_of_the_active_timer(
     body = ok(await client.get("/v1/members/mbr_1/journey", headers=bearer()))
 
     assert body["dormant_after"] == "2026-03-31T10:00:00Z"
-    assert body["touchpoints"] == []
+    assert [t["template"] for t in body["touchpoints"]] == ["first_visit_voucher"]
 
 
 async def test_journeys_outside_the_callers_scope_are_not_found(

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest_asyncio
-from journey.adapters.map_documents import DocumentParser, StaticTemplates
+from journey.adapters.map_documents import MapDocuments
 from journey.adapters.memory import InMemoryJourneyUnitOfWork, journey_database
 from journey.application.maps import InvalidMap, MapHandlers, MapProblem, MapQueries
 from journey.entrypoints.errors import ERRORS
@@ -31,8 +31,20 @@ triggers:
 YAML = {"content-type": "application/yaml"}
 
 
-class FakeCompiler(DocumentParser):
-    """Refuses a map without stages, a stage without a key and an unknown template."""
+class StaticTemplates:
+    def __init__(self, templates: Mapping[str, bool]) -> None:
+        self._templates = dict(templates)
+
+    def templates(self, brand_id: str) -> Mapping[str, bool]:
+        return self._templates
+
+
+class FakeCompiler:
+    """The real reader; refuses a map without stages, a stage without a key and an unknown
+    template (the real compiler's checks have their own tests)."""
+
+    def parse(self, text: str, media_type: str) -> dict[str, Any]:
+        return MapDocuments().parse(text, media_type)
 
     def compile(
         self,
@@ -194,7 +206,7 @@ async def test_text_that_is_no_map_and_a_key_of_another_map_are_refused(
     other_key = refused(
         await client.put(
             "/v1/maps/lifecycle/draft",
-            content="key: seasonal\nstages: []",
+            content="map: seasonal\nstages: []",
             headers={**YAML, **headers()},
         ),
         422,
@@ -216,9 +228,9 @@ async def test_text_that_is_no_map_and_a_key_of_another_map_are_refused(
     )
 
     assert scalar["errors"][0]["path"] == ""
-    assert broken["errors"][0]["message"].startswith("is not valid application/json")
+    assert broken["errors"][0]["message"].startswith("not JSON: line 1, column 2")
     assert other_key["errors"] == [
-        {"path": "key", "message": "is 'seasonal'; the map's key is 'lifecycle'"}
+        {"path": "map", "message": "is 'seasonal'; the map's key is 'lifecycle'"}
     ]
 
 

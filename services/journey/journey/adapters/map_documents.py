@@ -1,49 +1,42 @@
-"""Reading map documents, and the stand-ins bootstrap uses until the map compiler is wired.
+"""Map documents through the map language (``journey.domain.maps``): reading, compiling,
+the schema, and the templates a brand has.
 
-:class:`DocumentParser` is the real reading of a map's text (YAML or JSON, into JSON
-values: YAML dates become ISO text, as a JSON document would carry them).
-:class:`UncheckedCompiler` accepts any document: it stands in for the compiler
-(``journey.domain.maps.compiler``) until that is wired in ``bootstrap.py``, and must not
-reach production. :data:`PLACEHOLDER_DEFAULT` likewise stands in for the default map.
+:class:`MapDocuments` is the :class:`~journey.application.maps.MapCompiler` the service
+runs: the domain's YAML 1.2 / JSON reader and compiler, with its errors turned into the
+application's :class:`~journey.application.maps.InvalidMap` (every error, with its path).
+:func:`trusted_templates` is what a *published* version is compiled against when the
+service starts running it: it was checked against the notifier's templates when it was
+published, and a template removed since fails at the notifier, with its reason on her
+timeline, rather than stopping the map.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from datetime import date, datetime
-from typing import Any, Final
+from typing import Any
 
-import yaml
+from rapport_events.contracts.notifier import BUILT_IN_TEMPLATES
 
-from journey.application.maps import MEDIA_TYPES, InvalidMap, MapProblem
-
-
-def _json_value(value: object) -> str:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not a JSON value")
+from journey.application.maps import InvalidMap, MapProblem
+from journey.domain.maps.compiler import compile_map, parse_map
+from journey.domain.maps.errors import InvalidMap as InvalidDocument
+from journey.domain.maps.errors import UnsupportedMapFormat
+from journey.domain.maps.model import CompiledMap
+from journey.domain.maps.schema import map_schema
 
 
-class DocumentParser:
+def _problems(refusal: InvalidDocument) -> InvalidMap:
+    return InvalidMap([MapProblem(error.path, error.message) for error in refusal.errors])
+
+
+class MapDocuments:
     def parse(self, text: str, media_type: str) -> dict[str, Any]:
-        if media_type not in MEDIA_TYPES:
-            raise InvalidMap([MapProblem("", f"send the map as one of {', '.join(MEDIA_TYPES)}")])
         try:
-            loaded = json.loads(text) if media_type == "application/json" else yaml.safe_load(text)
-        except (ValueError, yaml.YAMLError) as error:
-            raise InvalidMap([MapProblem("", f"is not valid {media_type}: {error}")]) from error
-        if not isinstance(loaded, dict):
-            raise InvalidMap([MapProblem("", "must be a mapping (an object) at the top")])
-        try:
-            document: dict[str, Any] = json.loads(json.dumps(loaded, default=_json_value))
-        except (TypeError, ValueError) as error:
-            raise InvalidMap([MapProblem("", f"holds a value JSON cannot: {error}")]) from error
-        return document
-
-
-class UncheckedCompiler(DocumentParser):
-    """Accepts every document; see the module notes."""
+            return parse_map(text, media_type)
+        except InvalidDocument as refusal:
+            raise _problems(refusal) from refusal
+        except UnsupportedMapFormat as refusal:
+            raise InvalidMap([MapProblem("", refusal.message)]) from refusal
 
     def compile(
         self,
@@ -51,33 +44,34 @@ class UncheckedCompiler(DocumentParser):
         brand_id: str,
         version: int,
         templates: Mapping[str, bool],
-    ) -> object:
-        return document
+    ) -> CompiledMap:
+        try:
+            return compile_map(document, brand_id=brand_id, version=version, templates=templates)
+        except InvalidDocument as refusal:
+            raise _problems(refusal) from refusal
 
     def schema(self) -> Mapping[str, Any]:
-        return {
-            "$schema": "https://json-schema.org/draft/2020-12/schema",
-            "title": "Journey map",
-            "type": "object",
-        }
+        return map_schema()
 
 
-class StaticTemplates:
-    def __init__(self, templates: Mapping[str, bool] | None = None) -> None:
-        self._templates = dict(templates or {})
+def trusted_templates(document: Mapping[str, Any]) -> dict[str, bool]:
+    """The templates a published document names, each a task where its touchpoint is a
+    staff one: what it was checked against when it was published."""
+    templates: dict[str, bool] = {}
+    for trigger in document.get("triggers") or []:
+        touchpoint = trigger.get("touchpoint") if isinstance(trigger, Mapping) else None
+        if not isinstance(touchpoint, Mapping):
+            continue
+        if isinstance(touchpoint.get("template"), str):
+            templates[touchpoint["template"]] = touchpoint.get("to") != "member"
+        suggestion = touchpoint.get("suggestion")
+        if isinstance(suggestion, Mapping) and isinstance(suggestion.get("template"), str):
+            templates[suggestion["template"]] = False
+    return templates
+
+
+class BuiltInTemplates:
+    """The notifier's built-in templates, which every brand has (``BUILT_IN_TEMPLATES``)."""
 
     def templates(self, brand_id: str) -> Mapping[str, bool]:
-        return self._templates
-
-
-PLACEHOLDER_DEFAULT: Final[Mapping[str, Any]] = {
-    "key": "lifecycle",
-    "title": "Lifecycle",
-    "stages": [{"key": "new", "title": "New", "priority": 0}],
-    "initial_stage": "new",
-    "triggers": [],
-}
-
-
-def placeholder_default() -> Mapping[str, Any]:
-    return PLACEHOLDER_DEFAULT
+        return BUILT_IN_TEMPLATES

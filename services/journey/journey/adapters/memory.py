@@ -15,16 +15,18 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any, cast
+from datetime import UTC, datetime
+from typing import Any, Final, cast
 
 from rapport_events.clock import Clock
 from rapport_events.contracts.journey import Stage
 from rapport_events.directory import DirectoryTables, InMemoryDirectory
 from rapport_events.uow import InMemoryDatabase, InMemoryUnitOfWork
+from rapport_events.watermarks import InMemoryWatermarks
 
 from journey.application.ports import (
     AssigneeTasks,
+    Collected,
     FigureScope,
     GoalConversion,
     GoalOutcome,
@@ -46,8 +48,9 @@ from journey.application.ports import (
 from journey.domain.engine import Position
 from journey.domain.facts import MemberEvent
 from journey.domain.journey import MemberJourney, StageChange
-from journey.domain.rules import DORMANCY_TIMER
+from journey.domain.maps.defaults import DORMANCY_TRIGGER
 from journey.domain.timers import Timer
+from journey.settings import SERVICE_NAME
 
 
 @dataclass
@@ -84,6 +87,9 @@ class JourneyTables:
     timeline: list[TimelineLine] = field(default_factory=list)
     tasks: dict[str, Task] = field(default_factory=dict)
     goals: dict[str, GoalOutcome] = field(default_factory=dict)
+    watermarks: InMemoryWatermarks | None = None
+    """The consumer's event-time watermarks; None in fakes that run no consumer, where
+    nothing can be behind (:data:`NOTHING_BEHIND`)."""
 
     def stages(self, member_id: str) -> list[Stage]:
         """The stages she has moved to, oldest first."""
@@ -99,6 +105,10 @@ class JourneyTables:
             and (stored.timer.member_id, stored.timer.kind, stored.timer.slot, stored.map_key)
             == (member_id, kind, slot, map_key)
         ]
+
+
+NOTHING_BEHIND: Final = datetime.max.replace(tzinfo=UTC)
+"""The watermark of a fake without a consumer: every timer due by the clock may fire."""
 
 
 def journey_database() -> InMemoryDatabase:
@@ -122,6 +132,13 @@ class InMemoryJourneys:
     async def load(self, member_id: str, brand_id: str) -> MemberJourney:
         blank = MemberJourney(member_id=member_id, brand_id=brand_id)
         return copy.deepcopy(self._tables.journeys.setdefault(member_id, blank))
+
+    async def lock_many(self, brands: Mapping[str, str]) -> dict[str, MemberJourney]:
+        return {member_id: await self.load(member_id, brands[member_id]) for member_id in brands}
+
+    async def save_many(self, journeys: Sequence[MemberJourney]) -> None:
+        for journey in journeys:
+            await self.save(journey, [])
 
     async def save(self, journey: MemberJourney, changes: list[StageChange]) -> None:
         if journey.member_id not in self._tables.journeys:
@@ -192,6 +209,10 @@ class InMemoryTimers:
         if stored is not None:
             stored.fired_at = at
 
+    async def mark_fired_many(self, timer_ids: Sequence[str], at: datetime) -> None:
+        for timer_id in timer_ids:
+            await self.mark_fired(timer_id, at)
+
 
 class InMemoryTouchpoints:
     def __init__(self, tables: JourneyTables) -> None:
@@ -202,6 +223,9 @@ class InMemoryTouchpoints:
             return False
         self._tables.touchpoints[touchpoint.touchpoint_id] = touchpoint
         return True
+
+    async def record_many(self, touchpoints: Sequence[TouchpointRecord]) -> list[str]:
+        return [t.touchpoint_id for t in touchpoints if await self.record(t)]
 
     async def resolve(
         self, touchpoint_id: str, member_id: str, status: Outcome, reason: str | None, at: datetime
@@ -222,12 +246,24 @@ class InMemoryJourneyViews:
         journey = self._tables.journeys.get(member_id)
         if journey is None:
             return None
-        dormancy = self._tables.active_timers(member_id, DORMANCY_TIMER)
+        dormancy = self._tables.active_timers(
+            member_id, DORMANCY_TRIGGER, map_key="lifecycle"
+        ) + self._tables.active_timers(member_id, DORMANCY_TRIGGER)
         touchpoints = [t for t in self._tables.touchpoints.values() if t.member_id == member_id]
         return JourneyView(
             journey=copy.deepcopy(journey),
             dormant_after=dormancy[0].timer.due_at if dormancy else None,
-            stage_history=list(self._tables.history.get(member_id, [])),
+            stage_history=sorted(
+                [
+                    *self._tables.history.get(member_id, []),
+                    *(
+                        StageChange(move.from_stage, move.to_stage, move.reason, move.at)
+                        for move in self._tables.map_history
+                        if move.member_id == member_id and move.map_key == "lifecycle"
+                    ),
+                ],
+                key=lambda change: change.at,
+            ),
             touchpoints=sorted(touchpoints, key=lambda t: (t.requested_at, t.touchpoint_id)),
         )
 
@@ -656,6 +692,13 @@ class InMemoryJourneyUnitOfWork(InMemoryUnitOfWork):
     tasks: InMemoryTasks
     goals: InMemoryGoalOutcomes
     figures: InMemoryFigures
+    collected: Collected
+
+    async def event_time_watermark(self) -> datetime | None:
+        tables = cast(JourneyTables, self.tables)
+        if tables.watermarks is None:
+            return NOTHING_BEHIND
+        return tables.watermarks.event_time_watermark(SERVICE_NAME)
 
     def __init__(
         self, database: InMemoryDatabase, *, source: str = "/rapport/journey", clock: Clock
@@ -664,6 +707,7 @@ class InMemoryJourneyUnitOfWork(InMemoryUnitOfWork):
 
     def _bind(self, tables: Any) -> None:
         journey_tables = cast(JourneyTables, tables)
+        self.collected = Collected()
         self.journeys = InMemoryJourneys(journey_tables)
         self.timers = InMemoryTimers(journey_tables)
         self.touchpoints = InMemoryTouchpoints(journey_tables)

@@ -11,9 +11,11 @@ import asyncpg
 from rapport_events.contracts.journey import Stage
 from rapport_events.directory import PostgresDirectory
 from rapport_events.uow import Connection, UnitOfWork
+from rapport_events.watermarks import event_time_watermark
 
 from journey.application.ports import (
     AssigneeTasks,
+    Collected,
     FigureScope,
     GoalConversion,
     GoalOutcome,
@@ -35,8 +37,9 @@ from journey.application.ports import (
 from journey.domain.engine import OpenGoal, Position
 from journey.domain.facts import MemberEvent
 from journey.domain.journey import MemberJourney, StageChange
-from journey.domain.rules import DORMANCY_TIMER
+from journey.domain.maps.defaults import DORMANCY_TRIGGER
 from journey.domain.timers import Timer
+from journey.settings import SERVICE_NAME
 
 _JOURNEY_COLUMNS = (
     "member_id, brand_id, store_id, surname, gender, birthday, preferred_channel, "
@@ -86,6 +89,66 @@ class PostgresJourneys:
         journey = await self.get(member_id)
         assert journey is not None  # inserted above, or by a transaction that has committed
         return journey
+
+    async def lock_many(self, brands: Mapping[str, str]) -> dict[str, MemberJourney]:
+        ids = sorted(brands)
+        # Missing journeys first (waiting for a concurrent transaction starting the same
+        # one), then every row locked in member order, so two batches never deadlock.
+        await self._connection.execute(
+            """
+            INSERT INTO journeys (member_id, brand_id)
+            SELECT * FROM unnest($1::text[], $2::text[])
+            ORDER BY 1
+            ON CONFLICT DO NOTHING
+            """,
+            ids,
+            [brands[member_id] for member_id in ids],
+        )
+        rows = await self._connection.fetch(
+            f"SELECT {_JOURNEY_COLUMNS} FROM journeys WHERE member_id = ANY($1::text[])"
+            " ORDER BY member_id FOR UPDATE",
+            ids,
+        )
+        return {row["member_id"]: _journey(row) for row in rows}
+
+    async def save_many(self, journeys: Sequence[MemberJourney]) -> None:
+        if not journeys:
+            return
+        rows = [
+            {
+                "member_id": j.member_id,
+                "store_id": j.store_id,
+                "surname": j.surname,
+                "gender": j.gender,
+                "birthday": j.birthday.isoformat() if j.birthday else None,
+                "preferred_channel": j.preferred_channel,
+                "associate_id": j.associate_id,
+                "stage": j.stage,
+                "visit_count": j.visit_count,
+                "total_spent": str(j.total_spent),
+                "first_visit_at": _iso(j.first_visit_at),
+                "last_visit_at": _iso(j.last_visit_at),
+                "registered_at": _iso(j.registered_at),
+            }
+            for j in journeys
+        ]
+        await self._connection.execute(
+            """
+            UPDATE journeys j SET
+                store_id = r.store_id, surname = r.surname, gender = r.gender,
+                birthday = r.birthday, preferred_channel = r.preferred_channel,
+                associate_id = r.associate_id, stage = r.stage, visit_count = r.visit_count,
+                total_spent = r.total_spent, first_visit_at = r.first_visit_at,
+                last_visit_at = r.last_visit_at, registered_at = r.registered_at
+            FROM jsonb_to_recordset($1::text::jsonb) AS r(
+                member_id text, store_id text, surname text, gender text, birthday date,
+                preferred_channel text, associate_id text, stage text, visit_count integer,
+                total_spent numeric, first_visit_at timestamptz, last_visit_at timestamptz,
+                registered_at timestamptz)
+            WHERE j.member_id = r.member_id
+            """,
+            json.dumps(rows),
+        )
 
     async def save(self, journey: MemberJourney, changes: list[StageChange]) -> None:
         await self._connection.execute(
@@ -287,6 +350,17 @@ class PostgresTimers:
             "UPDATE timers SET fired_at = $2 WHERE timer_id = $1", timer_id, at
         )
 
+    async def mark_fired_many(self, timer_ids: Sequence[str], at: datetime) -> None:
+        await self._connection.execute(
+            "UPDATE timers SET fired_at = $2 WHERE timer_id = ANY($1::text[])",
+            list(timer_ids),
+            at,
+        )
+
+
+def _iso(instant: datetime | None) -> str | None:
+    return instant.isoformat() if instant is not None else None
+
 
 def _json_default(value: object) -> str:
     if isinstance(value, datetime):
@@ -342,6 +416,42 @@ class PostgresTouchpoints:
         )
         return bool(inserted)
 
+    async def record_many(self, touchpoints: Sequence[TouchpointRecord]) -> list[str]:
+        if not touchpoints:
+            return []
+        rows = [
+            {
+                "touchpoint_id": t.touchpoint_id,
+                "member_id": t.member_id,
+                "brand_id": t.brand_id,
+                "template": t.template,
+                "channel": t.channel,
+                "status": t.status,
+                "reason": t.reason,
+                "requested_at": t.requested_at.isoformat(),
+                "resolved_at": _iso(t.resolved_at),
+                "map_key": t.map_key,
+                "trigger": t.trigger,
+            }
+            for t in touchpoints
+        ]
+        inserted = await self._connection.fetch(
+            """
+            INSERT INTO touchpoints (touchpoint_id, member_id, brand_id, template, channel,
+                                     status, reason, requested_at, resolved_at, map_key,
+                                     trigger)
+            SELECT * FROM jsonb_to_recordset($1::text::jsonb) AS r(
+                touchpoint_id text, member_id text, brand_id text, template text, channel text,
+                status text, reason text, requested_at timestamptz, resolved_at timestamptz,
+                map_key text, trigger text)
+            ON CONFLICT (touchpoint_id) DO NOTHING
+            RETURNING touchpoint_id
+            """,
+            json.dumps(rows),
+        )
+        new = {row["touchpoint_id"] for row in inserted}
+        return [t.touchpoint_id for t in touchpoints if t.touchpoint_id in new]
+
     async def resolve(
         self, touchpoint_id: str, member_id: str, status: Outcome, reason: str | None, at: datetime
     ) -> bool:
@@ -375,7 +485,8 @@ class PostgresJourneyViews:
         history = await self._connection.fetch(
             """
             SELECT from_stage, to_stage, reason, changed_at AS at FROM stage_history
-            WHERE member_id = $1 AND map_key IS NULL ORDER BY id
+            WHERE member_id = $1 AND coalesce(map_key, 'lifecycle') = 'lifecycle'
+            ORDER BY changed_at, id
             """,
             member_id,
         )
@@ -388,9 +499,10 @@ class PostgresJourneyViews:
             member_id,
         )
         dormant_after = await self._connection.fetchval(
-            f"SELECT due_at FROM timers WHERE member_id = $1 AND kind = $2 AND {_ACTIVE}",
+            "SELECT due_at FROM timers WHERE member_id = $1 AND kind = $2"
+            f" AND coalesce(map_key, 'lifecycle') = 'lifecycle' AND {_ACTIVE}",
             member_id,
-            DORMANCY_TIMER,
+            DORMANCY_TRIGGER,
         )
         return JourneyView(
             journey=_journey(row),
@@ -1164,8 +1276,13 @@ class PostgresJourneyUnitOfWork(UnitOfWork):
     tasks: PostgresTasks
     goals: PostgresGoalOutcomes
     figures: PostgresFigures
+    collected: Collected
+
+    async def event_time_watermark(self) -> datetime | None:
+        return await event_time_watermark(self.connection, SERVICE_NAME)
 
     def _bind(self, connection: Connection) -> None:
+        self.collected = Collected()
         self.journeys = PostgresJourneys(connection)
         self.timers = PostgresTimers(connection)
         self.touchpoints = PostgresTouchpoints(connection)

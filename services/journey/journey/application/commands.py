@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-TIMER_BATCH: Final = 100
+TIMER_BATCH: Final = 500
 
 
 @dataclass(frozen=True)
 class FireDueTimers:
-    """Hand up to ``limit`` timers due by ``now`` to the rules owning their kinds."""
+    """Fire up to ``limit`` map timers due by ``now`` (and by the event-time watermark)."""
 
     now: datetime
     limit: int = TIMER_BATCH

@@ -93,7 +93,7 @@ class MapCompiler(Protocol):
 
 class TemplateCatalogue(Protocol):
     def templates(self, brand_id: str) -> Mapping[str, bool]:
-        """The notifier templates the brand has, each with whether it is a marketing one."""
+        """The notifier templates the brand has, each with whether it is a staff task."""
         ...
 
 
@@ -221,9 +221,9 @@ class MapHandlers:
 
     def _parsed(self, key: str, text: str, media_type: str) -> dict[str, Any]:
         document = self._compiler.parse(text, media_type)
-        named = document.get("key")
+        named = document.get("map")
         if named is not None and named != key:
-            raise InvalidMap([MapProblem("key", f"is {named!r}; the map's key is {key!r}")])
+            raise InvalidMap([MapProblem("map", f"is {named!r}; the map's key is {key!r}")])
         return document
 
     def _compiled(self, document: Mapping[str, Any], brand_id: str, version: int) -> None:

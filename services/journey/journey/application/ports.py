@@ -9,6 +9,7 @@ from typing import Any, Literal, Protocol
 
 from rapport_events.contracts.journey import Stage
 from rapport_events.directory import Directory
+from rapport_events.envelope import EventEnvelope
 from rapport_events.uow import UnitOfWorkPort
 
 from journey.domain.engine import Position
@@ -56,6 +57,15 @@ class Journeys(Protocol):
         """Store the journey and append ``changes`` to its stage history."""
         ...
 
+    async def lock_many(self, brands: Mapping[str, str]) -> dict[str, MemberJourney]:
+        """The journeys of these members (member id to the brand a new one starts in),
+        created where missing and locked in member order until the transaction ends."""
+        ...
+
+    async def save_many(self, journeys: Sequence[MemberJourney]) -> None:
+        """Store these journeys' profile, figures and stage in one statement."""
+        ...
+
 
 @dataclass(frozen=True)
 class MapTimer:
@@ -101,10 +111,16 @@ class Timers(Protocol):
 
     async def mark_fired(self, timer_id: str, at: datetime) -> None: ...
 
+    async def mark_fired_many(self, timer_ids: Sequence[str], at: datetime) -> None: ...
+
 
 class Touchpoints(Protocol):
     async def record(self, touchpoint: TouchpointRecord) -> bool:
         """Add a requested touchpoint to the log; False when its id is already there."""
+        ...
+
+    async def record_many(self, touchpoints: Sequence[TouchpointRecord]) -> list[str]:
+        """Add these to the log in one statement; the ids that were new, in order."""
         ...
 
     async def resolve(
@@ -540,9 +556,29 @@ class Figures(Protocol):
         ...
 
 
+@dataclass
+class Collected:
+    """The member events one consumer transaction's handlers collected, each with the
+    envelope it came in, for the batch's placement (see ``application/placement.py``)."""
+
+    events: list[tuple[MemberEvent, EventEnvelope]] = field(default_factory=list)
+
+    def take(self) -> list[tuple[MemberEvent, EventEnvelope]]:
+        taken, self.events = self.events, []
+        return taken
+
+
 class JourneyUnitOfWork(UnitOfWorkPort, Protocol):
     """The repositories, the replica of identity's directory and the event outbox of one
     transaction."""
+
+    @property
+    def collected(self) -> Collected: ...
+
+    async def event_time_watermark(self) -> datetime | None:
+        """How far in event time the consumer has read every partition; None before it
+        has read any (see ``rapport_events.watermarks``)."""
+        ...
 
     @property
     def journeys(self) -> Journeys: ...

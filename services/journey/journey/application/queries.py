@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import get_args
 
-from rapport_events.contracts.journey import Stage
+from rapport_events.contracts.journey import DEFAULT_STAGES, Stage
 from rapport_platform.auth import Principal
 
 from journey.application.access import counted_scope, visible
 from journey.application.ports import JourneyUnitOfWork, JourneyView
 
-STAGES: tuple[Stage, ...] = get_args(Stage)
+STAGES: tuple[str, ...] = DEFAULT_STAGES
 
 
 @dataclass(frozen=True)

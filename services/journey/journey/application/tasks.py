@@ -33,7 +33,7 @@ from journey.application.ports import (
     TimelineLine,
     TouchpointRecord,
 )
-from journey.domain.touchpoints import to_member
+from journey.domain.touchpoints import Touchpoint, title_for, touchpoint_id
 
 OUTCOME_MAX: Final = 500
 SUGGESTION_RULE: Final = "task_suggestion"
@@ -92,13 +92,18 @@ class TaskHandlers:
             if journey is None:  # a task is only ever made for a member journey knows
                 raise NoSuggestion(task.task_id)
             variables = suggestion.get("variables") or {}
-            touchpoint = to_member(
-                journey,
-                rule=SUGGESTION_RULE,
-                occasion=task.task_id,
+            touchpoint = Touchpoint(
+                touchpoint_id=touchpoint_id(task.member_id, SUGGESTION_RULE, task.task_id),
                 template=suggestion["template"],
+                audience="member",
+                channel=journey.preferred_channel,
+                recipient_id=task.member_id,
                 marketing=suggestion.get("category", "marketing") == "marketing",
-                variables={str(k): str(v) for k, v in dict(variables).items()},
+                variables={
+                    "surname": journey.surname or "",
+                    "title": title_for(journey.gender),
+                    **{str(k): str(v) for k, v in dict(variables).items()},
+                },
             )
             logged = TouchpointRecord(
                 touchpoint_id=touchpoint.touchpoint_id,

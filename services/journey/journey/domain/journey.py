@@ -1,7 +1,7 @@
 """A member's place on the lifecycle map: the facts the rules decide on (pure, no I/O).
 
 The journey only records facts (profile, visits, stage) and keeps the stage history; which
-fact moves her to which stage is decided by the rules in :mod:`journey.domain.rules`.
+fact moves her to which stage is decided by the brand's map (:mod:`journey.domain.engine`).
 Events about one member arrive from several topics in no guaranteed order, so every method
 accepts being called before the registration and with visits out of order.
 """
@@ -11,12 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from rapport_events.contracts.identity import Channel as ProfileChannel
 from rapport_events.contracts.identity import Gender
 from rapport_events.contracts.journey import Stage
 
 from journey.domain.errors import MemberOfAnotherBrand
+
+if TYPE_CHECKING:  # facts name touchpoints, which name journeys
+    from journey.domain.facts import MemberFacts
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,21 @@ class MemberJourney:
     def is_latest(self, visit: Visit) -> bool:
         """True unless a later visit is already known (a late, older visit arrived)."""
         return self.last_visit_at is None or visit.at >= self.last_visit_at
+
+    def follow(self, facts: MemberFacts) -> None:
+        """Mirror her profile and figures from the facts the maps decide on."""
+        self.store_id = facts.store_id or self.store_id
+        self.surname = facts.surname or self.surname
+        self.gender = facts.gender
+        self.birthday = facts.birthday
+        if facts.preferred_channel in ("sms", "wechat", "app"):
+            self.preferred_channel = facts.preferred_channel  # type: ignore[assignment]
+        self.associate_id = facts.associate_id or self.associate_id
+        self.visit_count = facts.visit_count
+        self.total_spent = facts.total_spent
+        self.first_visit_at = facts.first_visit_at
+        self.last_visit_at = facts.last_visit_at
+        self.registered_at = facts.registered_at or self.registered_at
 
     def take_changes(self) -> list[StageChange]:
         changes, self.pending_changes = self.pending_changes, []

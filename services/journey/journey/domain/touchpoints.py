@@ -1,4 +1,4 @@
-"""Touchpoints a rule asks for: who is reached, through which channel, with what (pure)."""
+"""Touchpoints: who is reached, through which channel, with what (pure)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from typing import Final
 
 from rapport_events.contracts.identity import Gender
 from rapport_events.contracts.journey import Audience, Channel
-
-from journey.domain.journey import MemberJourney
 
 TOUCHPOINT_NAMESPACE: Final = uuid.UUID("6f1d3c52-2b8e-4a4e-9f3e-7f0f5e3c9a11")
 
@@ -35,28 +33,3 @@ def touchpoint_id(member_id: str, rule: str, occasion: str) -> str:
 def title_for(gender: Gender) -> str:
     """How a message addresses her after the surname (梁女士, 陈先生)."""
     return {"female": "女士", "male": "先生"}.get(gender, "")
-
-
-def to_member(
-    journey: MemberJourney,
-    *,
-    rule: str,
-    occasion: str,
-    template: str,
-    marketing: bool,
-    variables: Mapping[str, str] | None = None,
-) -> Touchpoint:
-    """A message to the member on her preferred channel, addressed by surname and title."""
-    return Touchpoint(
-        touchpoint_id=touchpoint_id(journey.member_id, rule, occasion),
-        template=template,
-        audience="member",
-        channel=journey.preferred_channel,
-        recipient_id=journey.member_id,
-        marketing=marketing,
-        variables={
-            "surname": journey.surname or "",
-            "title": title_for(journey.gender),
-            **(variables or {}),
-        },
-    )

@@ -1,4 +1,5 @@
-"""The events journey listens to: registrations, bindings, visits and delivery results.
+"""The events journey listens to: every member event a map may name, and the notifier's
+outcomes of the touchpoints journey asked for.
 
 One brand rule for every event journey consumes: an event naming a member that journey knows
 under another brand is dead-lettered with the reason "member ... belongs to another brand than
@@ -8,6 +9,10 @@ and each refuses in those words: the replica of identity's directory (the guard
 its brand's: :class:`~journey.domain.errors.MemberOfAnotherBrand`), which covers members whose
 registration has not reached the replica yet. A member known to neither starts a journey of the
 event's brand: the producer checked her.
+
+The handlers collect; the placement of a whole transaction's events happens in the consumer's
+finish step (``JourneyHandlers.place``), where a refusal dead-letters only the event that
+caused it (the batch is retried record by record).
 """
 
 from __future__ import annotations
@@ -16,11 +21,33 @@ from collections.abc import Mapping
 from typing import Any
 
 from rapport_events.consumer import Handler, RejectEvent, Subscription
-from rapport_events.contracts.identity import MemberBoundToAssociate, MemberRegistered
-from rapport_events.contracts.notifier import MessageDelivered, MessageDeliveryFailed
-from rapport_events.contracts.service_orders import VisitCompleted
+from rapport_events.contracts.identity import (
+    MemberBoundToAssociate,
+    MemberRegistered,
+    ReferralMade,
+)
+from rapport_events.contracts.loyalty import TierChanged
+from rapport_events.contracts.notifier import (
+    MessageCapped,
+    MessageDelivered,
+    MessageDeliveryFailed,
+    MessageHeld,
+)
+from rapport_events.contracts.service_orders import (
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentMissed,
+    PurchaseRecorded,
+    ReviewSubmitted,
+    VisitCompleted,
+)
 from rapport_events.envelope import DomainEvent, EventEnvelope
-from rapport_events.topics import IDENTITY_MEMBERS, NOTIFIER_DELIVERIES, SERVICE_ORDERS
+from rapport_events.topics import (
+    IDENTITY_MEMBERS,
+    LOYALTY_POINTS,
+    NOTIFIER_DELIVERIES,
+    SERVICE_ORDERS,
+)
 
 from journey.application.handlers import JourneyHandlers
 from journey.domain.errors import MemberOfAnotherBrand
@@ -28,20 +55,35 @@ from journey.domain.errors import MemberOfAnotherBrand
 
 def subscriptions(handlers: JourneyHandlers) -> list[Subscription]:
     """Journey's own handlers; ``bootstrap.py`` adds the directory replica's feed and guard."""
+    kept = handlers.on_member_event
     return [
         _subscribed(
             IDENTITY_MEMBERS,
             {
-                MemberRegistered: handlers.on_member_registered,
+                MemberRegistered: kept,
                 MemberBoundToAssociate: handlers.on_member_bound,
+                ReferralMade: kept,
             },
         ),
-        _subscribed(SERVICE_ORDERS, {VisitCompleted: handlers.on_visit_completed}),
+        _subscribed(
+            SERVICE_ORDERS,
+            {
+                VisitCompleted: kept,
+                PurchaseRecorded: kept,
+                AppointmentBooked: kept,
+                AppointmentCancelled: kept,
+                AppointmentMissed: kept,
+                ReviewSubmitted: kept,
+            },
+        ),
+        _subscribed(LOYALTY_POINTS, {TierChanged: kept}),
         _subscribed(
             NOTIFIER_DELIVERIES,
             {
                 MessageDelivered: handlers.on_delivery_result,
                 MessageDeliveryFailed: handlers.on_delivery_result,
+                MessageCapped: handlers.on_delivery_result,
+                MessageHeld: handlers.on_delivery_result,
             },
         ),
     ]

@@ -40,6 +40,10 @@ DEFAULT_TEMPLATES: Final[Mapping[str, bool]] = MappingProxyType(
 brand on the default map (the notifier seeds these for a new brand)."""
 
 
+DORMANCY_TRIGGER: Final = "dormancy_check"
+"""The default map's inactivity trigger: its timer's due time is when she goes dormant."""
+
+
 def default_map_text() -> str:
     """The default map as written, comments included (what HQ starts editing from)."""
     return resources.files(__package__).joinpath(DEFAULT_MAP_FILE).read_text(encoding="utf-8")
