@@ -26,7 +26,7 @@ Time rules:
 from __future__ import annotations
 
 import calendar
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -34,11 +34,12 @@ from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
 from journey.domain.facts import MemberEvent, MemberFacts
-from journey.domain.maps.cel import holds
+from journey.domain.maps.cel import holds, reads
 from journey.domain.maps.model import (
     EVENT_KINDS,
     CompiledMap,
     Condition,
+    Fact,
     OnDate,
     OnEvent,
     OnInactivity,
@@ -183,12 +184,19 @@ class Decision:
     exited: bool = False
 
 
-@dataclass(frozen=True)
 class _Moment:
-    """What a condition is evaluated on: the cause's time and the event, if any."""
+    """What a condition is evaluated on: the cause's time and the event, if any.
 
-    at: datetime
-    event: MemberEvent | None = None
+    One moment serves one engine call, over facts that do not change during it: its
+    conditions share each fact computed once, and the event's view built once."""
+
+    __slots__ = ("at", "event", "facts", "view")
+
+    def __init__(self, at: datetime, event: MemberEvent | None = None) -> None:
+        self.at = at
+        self.event = event
+        self.facts: dict[str, Any] = {}
+        self.view: dict[str, Any] | None = None
 
 
 class Engine:
@@ -200,6 +208,39 @@ class Engine:
         self._by_priority: tuple[Stage, ...] = tuple(
             sorted(journey_map.stages, key=lambda stage: -stage.priority)
         )
+        triggers = journey_map.triggers
+        self._triggers: dict[str, Trigger] = {}
+        for trigger in triggers:
+            self._triggers.setdefault(trigger.key, trigger)  # the first, as map.trigger finds
+        self._initial = journey_map.stage(journey_map.initial_stage)
+        self._date_triggers = tuple(t for t in triggers if isinstance(t.on, OnDate))
+        self._entry_timers = tuple(t for t in triggers if isinstance(t.on, OnDate | OnInactivity))
+        self._on_entering: dict[str, tuple[Trigger, ...]] = _index(
+            (t.on.stage, t) for t in triggers if isinstance(t.on, OnStageEntered)
+        )
+        self._cancelled_by: dict[str, tuple[Trigger, ...]] = _index(
+            (kind, t) for t in triggers for kind in dict.fromkeys(t.cancel_on)
+        )
+        # The triggers an event kind may concern, in map order (their order in decisions).
+        self._reacting_to: dict[str, tuple[Trigger, ...]] = _index(
+            (kind, t)
+            for t in triggers
+            for kind in (
+                (t.on.event,)
+                if isinstance(t.on, OnEvent)
+                else tuple(dict.fromkeys(t.on.activity))
+                if isinstance(t.on, OnInactivity)
+                else _DATE_EVENTS.get(t.on.fact, ())
+                if isinstance(t.on, OnDate)
+                else ()
+            )
+        )
+        self._checks = {
+            condition: _Check(condition, journey_map.facts)
+            for condition in _conditions(journey_map)
+        }
+        read = reads(condition.source for condition in self._checks)
+        self._event_fields = read["event"]
 
     # ------------------------------------------------------------------ entry points
 
@@ -228,7 +269,7 @@ class Engine:
             fired_once=set(previous.fired_once) if previous is not None else set(),
         )
         moment = _Moment(at)
-        initial = self.map.stage(self.map.initial_stage)
+        initial = self._initial
         floor = initial.priority if initial is not None else None
         landed = self._holding_stage(position, facts, moment, decision, above=floor)
         stage_key, reason = (
@@ -242,7 +283,7 @@ class Engine:
         if self._exits(position, facts, moment, decision):
             return position, decision
         self._stage_entered(position, facts, moment, stage_key, now, decision)
-        for trigger in self.map.triggers:
+        for trigger in self._entry_timers:
             if isinstance(trigger.on, OnDate):
                 self._arm_date(trigger, trigger.on, facts, at, now, decision)
             elif isinstance(trigger.on, OnInactivity):
@@ -265,17 +306,16 @@ class Engine:
         if self._exits(position, facts, moment, decision):
             return decision
         # Goals first: a goal this very event opens is not reached by it.
-        self._reach_goals(position, facts, event, decision)
+        self._reach_goals(position, facts, moment, decision)
         self._expire_goals(position, event.at, decision)
         for move in moves:
             self._stage_entered(position, facts, moment, move.to_stage, now, decision)
-        for trigger in self.map.triggers:
-            if event.kind in trigger.cancel_on:
-                decision.cancel.append((trigger.key, None))
-        for trigger in self.map.triggers:
+        for trigger in self._cancelled_by.get(event.kind, ()):
+            decision.cancel.append((trigger.key, None))
+        for trigger in self._reacting_to.get(event.kind, ()):
             on = trigger.on
             if isinstance(on, OnEvent) and on.event == event.kind:
-                self._event_trigger(trigger, position, facts, event, now, decision)
+                self._event_trigger(trigger, position, facts, moment, now, decision)
             elif isinstance(on, OnInactivity) and event.kind in on.activity:
                 if facts.latest_activity(on.activity) == event.at:
                     self._arm_inactivity(trigger, on, position, event.at, decision)
@@ -288,7 +328,7 @@ class Engine:
     ) -> Decision:
         """A timer this engine armed is due (``timer.kind`` is the trigger key)."""
         decision = Decision()
-        trigger = self.map.trigger(timer.kind)
+        trigger = self._triggers.get(timer.kind)
         if position.exited_at is not None or trigger is None:
             return decision
         moment = _Moment(timer.due_at)
@@ -329,12 +369,11 @@ class Engine:
         above: int | None = None,
     ) -> Stage | None:
         """The highest-priority stage whose entry holds (only those above ``above``)."""
-        context = self._context(facts, moment, position.stage)
         for stage in self._by_priority:
             if above is not None and stage.priority <= above:
                 return None
             if stage.entry is not None and self._holds(
-                stage.entry, context, stage.key, moment.at, decision
+                stage.entry, facts, moment, position.stage, stage.key, decision
             ):
                 return stage
         return None
@@ -375,8 +414,7 @@ class Engine:
         condition = self.map.exit_when
         if condition is None:
             return False
-        context = self._context(facts, moment, position.stage)
-        if not self._holds(condition, context, "exit", moment.at, decision):
+        if not self._holds(condition, facts, moment, position.stage, "exit", decision):
             return False
         position.exited_at = moment.at
         decision.exited = True
@@ -400,10 +438,11 @@ class Engine:
         now: datetime,
         decision: Decision,
     ) -> None:
+        triggers = self._on_entering.get(stage, ())
+        if not triggers:
+            return
         occasion = f"{stage}@{moment.at.isoformat()}"
-        for trigger in self.map.triggers:
-            if not (isinstance(trigger.on, OnStageEntered) and trigger.on.stage == stage):
-                continue
+        for trigger in triggers:
             if trigger.once and trigger.key in position.fired_once:
                 continue
             if trigger.wait.is_zero:
@@ -429,14 +468,16 @@ class Engine:
         trigger: Trigger,
         position: Position,
         facts: MemberFacts,
-        event: MemberEvent,
+        moment: _Moment,
         now: datetime,
         decision: Decision,
     ) -> None:
+        event = moment.event
+        assert event is not None
         if trigger.once and trigger.key in position.fired_once:
             return
         # An event trigger is decided on its event, even when it waits.
-        if not self._when(trigger, facts, _Moment(event.at, event), position, decision):
+        if not self._when(trigger, facts, moment, position, decision):
             return
         if trigger.wait.is_zero:
             self._fire(trigger, position, facts, event.event_id, event.at, now, decision)
@@ -601,22 +642,24 @@ class Engine:
     ) -> bool:
         if trigger.when is None:
             return True
-        context = self._context(facts, moment, position.stage)
-        return self._holds(trigger.when, context, trigger.key, moment.at, decision)
+        return self._holds(trigger.when, facts, moment, position.stage, trigger.key, decision)
 
     # ------------------------------------------------------------------ goals
 
     def _reach_goals(
-        self, position: Position, facts: MemberFacts, event: MemberEvent, decision: Decision
+        self, position: Position, facts: MemberFacts, moment: _Moment, decision: Decision
     ) -> None:
+        if not position.open_goals:
+            return
+        event = moment.event
+        assert event is not None
         still_open: list[OpenGoal] = []
         for goal in position.open_goals:
             if goal.event == event.kind and goal.opened_at <= event.at <= goal.deadline:
-                trigger = self.map.trigger(goal.trigger)
+                trigger = self._triggers.get(goal.trigger)
                 condition = trigger.goal.when if trigger and trigger.goal else None
-                context = self._context(facts, _Moment(event.at, event), position.stage)
                 if condition is None or self._holds(
-                    condition, context, goal.trigger, event.at, decision
+                    condition, facts, moment, position.stage, goal.trigger, decision
                 ):
                     decision.goals_reached.append(GoalReached(goal, event.event_id, event.at))
                     self._line(
@@ -632,6 +675,8 @@ class Engine:
         position.open_goals = still_open
 
     def _expire_goals(self, position: Position, at: datetime, decision: Decision) -> None:
+        if not position.open_goals:
+            return
         for goal in [goal for goal in position.open_goals if goal.deadline < at]:
             self._line(decision, at, "goal_expired", goal.trigger, "deadline passed", _goal(goal))
         position.open_goals = [goal for goal in position.open_goals if goal.deadline >= at]
@@ -712,25 +757,32 @@ class Engine:
 
     # ------------------------------------------------------------------ conditions
 
-    def _context(self, facts: MemberFacts, moment: _Moment, stage: str | None) -> dict[str, Any]:
-        return {
-            "facts": facts.context(self.map.facts, moment.at),
-            "event": event_view(moment.event) if moment.event is not None else None,
-            "stage": stage,
-            "now": moment.at,
-        }
-
     def _holds(
         self,
         condition: Condition,
-        context: Mapping[str, Any],
+        facts: MemberFacts,
+        moment: _Moment,
+        stage: str | None,
         rule: str,
-        at: datetime,
         decision: Decision,
     ) -> bool:
-        result = holds(condition, context)
+        check = self._checks.get(condition)
+        if check is None:  # not one of this map's conditions; evaluated all the same
+            check = self._checks[condition] = _Check(condition, self.map.facts)
+        values = moment.facts
+        for name, fact in check.facts:
+            if name not in values:
+                values[name] = facts.value(fact, moment.at)
+        view = None
+        if check.event and moment.event is not None:
+            if moment.view is None:
+                moment.view = _view(moment.event, self._event_fields)
+            view = moment.view
+        result = check.evaluate(values, view, stage, moment.at)
         if isinstance(result, str):
-            self._line(decision, at, "condition_error", rule, result, {"path": condition.path})
+            self._line(
+                decision, moment.at, "condition_error", rule, result, {"path": condition.path}
+            )
             return False
         return result
 
@@ -751,13 +803,148 @@ class Engine:
 def event_view(event: MemberEvent) -> dict[str, Any]:
     """The ``event`` variable of a condition: ``type``, ``id``, ``at`` and the contract's
     fields as CEL values (amounts as doubles, times as timestamps)."""
+    return _view(event, None)
+
+
+def _view(event: MemberEvent, fields: frozenset[str] | None) -> dict[str, Any]:
+    """:func:`event_view` with only ``fields`` (all of them for None)."""
     kind = EVENT_KINDS.get(event.kind)
     types = kind.fields if kind is not None else {}
     view: dict[str, Any] = {}
     for name, value in event.data.items():
-        view[name] = _cel_value(types.get(name), value)
-    view.update(type=event.kind, id=event.event_id, at=event.at)
+        if fields is None or name in fields:
+            view[name] = _cel_value(types.get(name), value)
+    own = {"type": event.kind, "id": event.event_id, "at": event.at}
+    view.update(own if fields is None else {k: v for k, v in own.items() if k in fields})
     return view
+
+
+_DATE_EVENTS: Final[Mapping[str, tuple[str, ...]]] = {
+    "birthday": ("member.registered",),
+    "registered_at": ("member.registered",),
+    "first_visit_at": ("visit.completed",),
+}
+"""The events that may make a date fact known or change it (see ``_date_changed_by``)."""
+
+
+_ABSENT: Final = object()
+_MEMO_SIZE: Final = 4096
+_MEMO_TYPES: Final = frozenset({int, float, str, bool, type(None)})
+
+
+class _Check:
+    """One condition as the engine evaluates it: with only the variables and fields it
+    reads (converting values for CEL costs far more than evaluating), and remembering its
+    result for inputs it has already seen. CEL is pure, so a condition over the same
+    inputs decides the same; inputs other than plain scalars (lists, timestamps, ``now``)
+    are evaluated every time."""
+
+    __slots__ = (
+        "condition",
+        "event",
+        "event_fields",
+        "facts",
+        "memo",
+        "now",
+        "reads_facts",
+        "stage",
+    )
+
+    def __init__(self, condition: Condition, declared: Mapping[str, Fact]) -> None:
+        self.condition = condition
+        read = reads((condition.source,))
+        names = read["facts"]
+        variables = set(condition.program.variables())  # type: ignore[attr-defined]
+        self.reads_facts = "facts" in variables
+        self.facts: tuple[tuple[str, Fact], ...] = (
+            tuple((name, fact) for name, fact in declared.items() if names is None or name in names)
+            if self.reads_facts
+            else ()
+        )
+        self.event = "event" in variables
+        fields = read["event"]
+        self.event_fields = None if fields is None else tuple(sorted(fields))
+        self.stage = "stage" in variables
+        self.now = "now" in variables
+        self.memo: dict[tuple[Any, ...], bool | str] | None = (
+            None if self.now or (self.event and self.event_fields is None) else {}
+        )
+
+    def evaluate(
+        self,
+        facts: Mapping[str, Any],
+        event: Mapping[str, Any] | None,
+        stage: str | None,
+        now: datetime,
+    ) -> bool | str:
+        key = self._key(facts, event, stage)
+        if key is not None:
+            assert self.memo is not None
+            known = self.memo.get(key)
+            if known is not None:
+                return known
+        context: dict[str, Any] = {}
+        if self.reads_facts:
+            context["facts"] = {name: facts[name] for name, _ in self.facts}
+        if self.event:
+            fields = self.event_fields
+            context["event"] = (
+                event
+                if event is None or fields is None
+                else {name: event[name] for name in fields if name in event}
+            )
+        if self.stage:
+            context["stage"] = stage
+        if self.now:
+            context["now"] = now
+        result = holds(self.condition, context)
+        if key is not None:
+            assert self.memo is not None
+            if len(self.memo) >= _MEMO_SIZE:
+                self.memo.clear()
+            self.memo[key] = result
+        return result
+
+    def _key(
+        self, facts: Mapping[str, Any], event: Mapping[str, Any] | None, stage: str | None
+    ) -> tuple[Any, ...] | None:
+        if self.memo is None:
+            return None
+        values: list[Any] = [facts[name] for name, _ in self.facts]
+        if self.event:
+            values.append(event is not None)
+            if event is not None:
+                assert self.event_fields is not None
+                values.extend(event.get(name, _ABSENT) for name in self.event_fields)
+        if self.stage:
+            values.append(stage)
+        key: list[Any] = []
+        for value in values:
+            if value is not _ABSENT and type(value) not in _MEMO_TYPES:
+                return None
+            key.append(type(value))
+            key.append(value)
+        return tuple(key)
+
+
+def _index(pairs: Iterable[tuple[str, Trigger]]) -> dict[str, tuple[Trigger, ...]]:
+    index: dict[str, list[Trigger]] = {}
+    for key, trigger in pairs:
+        index.setdefault(key, []).append(trigger)
+    return {key: tuple(found) for key, found in index.items()}
+
+
+def _conditions(journey_map: CompiledMap) -> Iterator[Condition]:
+    for stage in journey_map.stages:
+        if stage.entry is not None:
+            yield stage.entry
+    for trigger in journey_map.triggers:
+        if trigger.when is not None:
+            yield trigger.when
+        if trigger.goal is not None and trigger.goal.when is not None:
+            yield trigger.goal.when
+    if journey_map.exit_when is not None:
+        yield journey_map.exit_when
 
 
 def _cel_value(value_type: str | None, value: Any) -> Any:

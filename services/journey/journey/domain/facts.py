@@ -12,6 +12,7 @@ events it consumed and hands each one over once.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -78,7 +79,9 @@ class MemberFacts:
     ratings: list[tuple[datetime, int]] = field(default_factory=list)
     """(event time, satisfaction) of her latest :data:`RATINGS_KEPT` reviews, oldest first."""
     cancellations: list[datetime] = field(default_factory=list)
+    """Event times of her cancellations within :data:`KEPT_FOR`, by time."""
     missed: list[datetime] = field(default_factory=list)
+    """Event times of appointments she missed within :data:`KEPT_FOR`, by time."""
     # loyalty
     tier: str = ""
     tier_at: datetime | None = None
@@ -193,9 +196,13 @@ class MemberFacts:
         if self.latest_at is None:
             return
         horizon = self.latest_at - KEPT_FOR
-        self.spending = [spent for spent in self.spending if spent[0] >= horizon]
-        self.cancellations = [at for at in self.cancellations if at >= horizon]
-        self.missed = [at for at in self.missed if at >= horizon]
+        # The lists are kept in time order, so nothing is old unless the first is.
+        if self.spending and self.spending[0][0] < horizon:
+            self.spending = [spent for spent in self.spending if spent[0] >= horizon]
+        if self.cancellations and self.cancellations[0] < horizon:
+            self.cancellations = [at for at in self.cancellations if at >= horizon]
+        if self.missed and self.missed[0] < horizon:
+            self.missed = [at for at in self.missed if at >= horizon]
 
     # ------------------------------------------------------------------ reading
 
@@ -237,14 +244,14 @@ class MemberFacts:
 
     def value(self, fact: Fact, now: datetime) -> Any:
         """One fact at ``now``, as CEL reads it (int, double, string, list, map, timestamp)."""
-        parameters = {**fact.kind.parameters, **fact.parameters}
+        parameters = {**fact.kind.parameters, **fact.parameters} if fact.kind.parameters else {}
         match fact.name:
             case "visit_count":
                 return self.visit_count
             case "total_spent":
                 return float(self.total_spent)
             case "recent_spend":
-                start = Wait.parse(parameters["window"]).before(now)
+                start = _wait(parameters["window"]).before(now)
                 return float(sum((a for at, a in self.spending if start < at <= now), Decimal()))
             case "spend_per_visit":
                 return float(self.visit_spent / self.visit_count) if self.visit_count else 0.0
@@ -269,9 +276,9 @@ class MemberFacts:
                     in_a_row += 1
                 return in_a_row
             case "cancellations":
-                return _within(self.cancellations, Wait.parse(parameters["window"]), now)
+                return _within(self.cancellations, _wait(parameters["window"]), now)
             case "missed_appointments":
-                return _within(self.missed, Wait.parse(parameters["window"]), now)
+                return _within(self.missed, _wait(parameters["window"]), now)
             case "tier":
                 return self.tier
             case "tags":
@@ -372,6 +379,12 @@ _FOLDERS: Final = {
     "member.registered": MemberFacts._registered,
     "member.bound": MemberFacts._bound,
 }
+
+
+@functools.lru_cache(maxsize=256)
+def _wait(text: str) -> Wait:
+    """A window as written in a fact's parameters; maps repeat the same few."""
+    return Wait.parse(text)
 
 
 def _within(instants: list[datetime], window: Wait, now: datetime) -> int:
