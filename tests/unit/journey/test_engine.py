@@ -185,7 +185,7 @@ def test_cancel_on_calls_off_waiting_occurrences_before_the_same_event_arms_a_ne
     member.handle(first)
     second = events.visit(T0 + 20 * DAY)
     decision = merged(member.handle(second))
-    assert decision.cancel == [("refill", None)]
+    assert decision.cancel == [("refill", None, second.at)]
     assert [(request.kind, request.slot) for request in decision.arm] == [
         ("refill", second.event_id)
     ]
@@ -197,7 +197,7 @@ def test_booking_calls_off_the_deep_cleaning_reminder() -> None:
     member.handle(events.registered(T0))
     member.handle(events.mattress(T0 + DAY))
     decision = merged(member.handle(events.booked(T0 + 30 * DAY)))
-    assert ("deep_cleaning", None) in decision.cancel
+    assert ("deep_cleaning", None, T0 + 30 * DAY) in decision.cancel
     assert not any(kind == "deep_cleaning" for kind, _ in member.timers)
 
 
@@ -410,7 +410,7 @@ def test_an_exited_member_on_a_never_reentry_map_is_ignored() -> None:
     )
     assert decision.exited
     assert decision.timeline[-1].kind == "exited"
-    assert ("welcome_back", None) in decision.cancel and member.timers == {}
+    assert ("welcome_back", None, None) in decision.cancel and member.timers == {}
     assert member.position is not None and member.position.exited_at == T0 + 2 * DAY
     assert merged(member.handle(events.visit(T0 + 3 * DAY))) == Decision()
 

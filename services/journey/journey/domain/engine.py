@@ -30,7 +30,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 from journey.domain.facts import MemberEvent, MemberFacts
@@ -167,16 +167,35 @@ class TimelineEntry:
     detail: Mapping[str, Any] = field(default_factory=dict)
 
 
+class TimerCancel(NamedTuple):
+    """Active timers to call off: of ``kind``; of ``slot`` only, or every slot for None;
+    and only those whose ``armed_for`` is before ``armed_before``, or all for None."""
+
+    kind: str
+    slot: str | None
+    armed_before: datetime | None = None
+    """An event listed in a trigger's ``cancel_on`` calls off the occurrences that were
+    waiting at its own time, not those armed by what happened after it (it may arrive late):
+    the bound is the event's time, compared with the timers' ``armed_for`` (the instant
+    they count from). A date trigger's timer is armed for the day of its occurrence; there
+    the bound is the day after the occurrence that was waiting at the event's time."""
+
+
 @dataclass
 class Decision:
-    """What to store and do. The application applies ``cancel`` *before* ``arm``: an event
-    that calls off a trigger's waiting occurrences may also arm a fresh one of it."""
+    """What to store and do.
+
+    The application applies ``cancel`` *before* ``arm``: an event that calls off a
+    trigger's waiting occurrences may also arm a fresh one of it. Each cancel entry calls
+    off the member's active timers of its ``kind``, of its ``slot`` (every slot for None),
+    armed for an instant strictly before its ``armed_before`` (whatever their instant for
+    None): ``timer.armed_for < armed_before``.
+    """
 
     stage_moves: list[StageMove] = field(default_factory=list)
     arm: list[TimerRequest] = field(default_factory=list)
-    cancel: list[tuple[str, str | None]] = field(default_factory=list)
-    """(kind, slot) of active timers to call off; slot None calls off every active timer of
-    that kind (every waiting occurrence of the trigger)."""
+    cancel: list[TimerCancel] = field(default_factory=list)
+    """Timers to call off, before ``arm`` is applied; see :class:`TimerCancel`."""
     touchpoints: list[PlannedTouchpoint] = field(default_factory=list)
     skipped: list[SkippedTouchpoint] = field(default_factory=list)
     goals_reached: list[GoalReached] = field(default_factory=list)
@@ -311,7 +330,9 @@ class Engine:
         for move in moves:
             self._stage_entered(position, facts, moment, move.to_stage, now, decision)
         for trigger in self._cancelled_by.get(event.kind, ()):
-            decision.cancel.append((trigger.key, None))
+            decision.cancel.append(
+                TimerCancel(trigger.key, None, self._waiting_at(trigger, facts, event.at))
+            )
         for trigger in self._reacting_to.get(event.kind, ()):
             on = trigger.on
             if isinstance(on, OnEvent) and on.event == event.kind:
@@ -420,7 +441,7 @@ class Engine:
         decision.exited = True
         # Nothing she was waiting for happens any more.
         for trigger in self.map.triggers:
-            decision.cancel.append((trigger.key, None))
+            decision.cancel.append(TimerCancel(trigger.key, None))
         for goal in position.open_goals:
             self._line(decision, moment.at, "goal_expired", goal.trigger, "exited", _goal(goal))
         position.open_goals = []
@@ -644,6 +665,17 @@ class Engine:
             return True
         return self._holds(trigger.when, facts, moment, position.stage, trigger.key, decision)
 
+    def _waiting_at(self, trigger: Trigger, facts: MemberFacts, at: datetime) -> datetime:
+        """The ``armed_before`` bound calling off what of ``trigger`` was waiting at ``at``."""
+        on = trigger.on
+        if not isinstance(on, OnDate):
+            return at
+        anchor = self._anchor(on.fact, facts)
+        waiting = None if anchor is None else self.next_occurrence(trigger, on, anchor, at, at)
+        if waiting is None:
+            return at
+        return datetime.combine(waiting[0], time(), UTC) + timedelta(days=1)
+
     # ------------------------------------------------------------------ goals
 
     def _reach_goals(
@@ -769,16 +801,14 @@ class Engine:
         check = self._checks.get(condition)
         if check is None:  # not one of this map's conditions; evaluated all the same
             check = self._checks[condition] = _Check(condition, self.map.facts)
-        values = moment.facts
-        for name, fact in check.facts:
-            if name not in values:
-                values[name] = facts.value(fact, moment.at)
         view = None
         if check.event and moment.event is not None:
             if moment.view is None:
                 moment.view = _view(moment.event, self._event_fields)
             view = moment.view
-        result = check.evaluate(values, view, stage, moment.at)
+        result = check.evaluate(facts, moment, view, stage)
+        if result is True or result is False:
+            return result
         if isinstance(result, str):
             self._line(
                 decision, moment.at, "condition_error", rule, result, {"path": condition.path}
@@ -829,7 +859,8 @@ _DATE_EVENTS: Final[Mapping[str, tuple[str, ...]]] = {
 
 _ABSENT: Final = object()
 _MEMO_SIZE: Final = 4096
-_MEMO_TYPES: Final = frozenset({int, float, str, bool, type(None)})
+_MEMO_TYPES: Final = frozenset({int, float, str, bool, type(None), object})
+"""Types of the inputs a result is remembered for (``object``: the field-absent marker)."""
 
 
 class _Check:
@@ -872,15 +903,21 @@ class _Check:
 
     def evaluate(
         self,
-        facts: Mapping[str, Any],
+        member: MemberFacts,
+        moment: _Moment,
         event: Mapping[str, Any] | None,
         stage: str | None,
-        now: datetime,
     ) -> bool | str:
-        key = self._key(facts, event, stage)
+        # Each fact is computed once per moment, for whichever condition reads it first.
+        facts = moment.facts
+        for name, fact in self.facts:
+            if name not in facts:
+                facts[name] = member.value(fact, moment.at)
+        memo = self.memo
+        key = None if memo is None else self._key(facts, event, stage)
         if key is not None:
-            assert self.memo is not None
-            known = self.memo.get(key)
+            assert memo is not None
+            known = memo.get(key)
             if known is not None:
                 return known
         context: dict[str, Any] = {}
@@ -896,20 +933,20 @@ class _Check:
         if self.stage:
             context["stage"] = stage
         if self.now:
-            context["now"] = now
+            context["now"] = moment.at
         result = holds(self.condition, context)
         if key is not None:
-            assert self.memo is not None
-            if len(self.memo) >= _MEMO_SIZE:
-                self.memo.clear()
-            self.memo[key] = result
+            assert memo is not None
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            memo[key] = result
         return result
 
     def _key(
         self, facts: Mapping[str, Any], event: Mapping[str, Any] | None, stage: str | None
     ) -> tuple[Any, ...] | None:
-        if self.memo is None:
-            return None
+        """The inputs with their types (1, 1.0 and True are one dict key but not one CEL
+        value), or None when one is not a plain scalar."""
         values: list[Any] = [facts[name] for name, _ in self.facts]
         if self.event:
             values.append(event is not None)
@@ -918,13 +955,10 @@ class _Check:
                 values.extend(event.get(name, _ABSENT) for name in self.event_fields)
         if self.stage:
             values.append(stage)
-        key: list[Any] = []
-        for value in values:
-            if value is not _ABSENT and type(value) not in _MEMO_TYPES:
-                return None
-            key.append(type(value))
-            key.append(value)
-        return tuple(key)
+        types = tuple(map(type, values))
+        if not _MEMO_TYPES.issuperset(types):
+            return None
+        return (*values, *types)
 
 
 def _index(pairs: Iterable[tuple[str, Trigger]]) -> dict[str, tuple[Trigger, ...]]:

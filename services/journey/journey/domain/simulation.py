@@ -3,10 +3,12 @@
 Nothing is sent and nothing is stored. Each member's events are handled in event-time order
 and her timers are kept in memory with the service's semantics (:mod:`journey.domain.timers`:
 arming replaces her active timer of the same kind and slot; a decision's cancellations come
-before its arms); before each event every timer due at or before it fires, in due order, and
-at the end every timer due up to ``until``. ``now`` is always the simulated moment (the
-event's time or the timer's due time), so nothing is ever late: a real run whose consumer
-kept up decides the same touchpoints, with the same ids.
+before its arms, each calling off the timers of its kind and slot armed for an instant before
+its bound, see :class:`journey.domain.engine.TimerCancel`); before each event every timer
+due at or before it fires, in due order, and at the end every timer due up to ``until``.
+``now`` is always the simulated moment (the event's time or the timer's due time), so
+nothing is ever late: a real run whose consumer kept up decides the same touchpoints, with
+the same ids.
 """
 
 from __future__ import annotations
@@ -75,8 +77,14 @@ class MemberReplay:
         return self._apply(decision, cause=timer.timer_id)
 
     def _apply(self, decision: Decision, *, cause: str) -> Decision:
-        for kind, slot in decision.cancel:
-            for key in [key for key in self.timers if key[0] == kind and slot in (None, key[1])]:
+        for kind, slot, armed_before in decision.cancel:
+            for key in [
+                key
+                for key, timer in self.timers.items()
+                if key[0] == kind
+                and slot in (None, key[1])
+                and (armed_before is None or timer.armed_for < armed_before)
+            ]:
                 del self.timers[key]
         for request in decision.arm:
             self.timers[(request.kind, request.slot)] = DueTimer(
