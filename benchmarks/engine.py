@@ -31,7 +31,9 @@ import pstats
 import random
 import sys
 import time
+import timeit
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -123,20 +125,37 @@ def history(members: int, seed: int) -> list[MemberEvent]:
     return events
 
 
-def run(engine: Engine, events: list[MemberEvent]) -> tuple[int, int]:
-    """Every event in time order, each member's due timers first; (events, timers fired)."""
+@dataclass
+class Costs:
+    events: int = 0
+    timers: int = 0
+    handling: float = 0.0
+    """Seconds (of CPU) in handling events: facts, entering, the engine, keeping timers."""
+    firing: float = 0.0
+    """Seconds (of CPU) in firing due timers."""
+
+
+def run(engine: Engine, events: list[MemberEvent]) -> Costs:
+    """Every event in time order, each member's due timers first."""
     replays: dict[str, MemberReplay] = {}
-    fired = 0
+    costs = Costs(events=len(events))
+    clock = time.process_time
     for event in events:
         replay = replays.get(event.member_id)
         if replay is None:
             replay = replays[event.member_id] = MemberReplay(engine, event.member_id, BRAND)
-        fired += len(replay.fire_due(event.at))
+        started = clock()
+        costs.timers += len(replay.fire_due(event.at))
+        fired = clock()
         replay.handle(event)
+        costs.firing += fired - started
+        costs.handling += clock() - fired
         replay.decisions.clear()  # the service stores decisions; keep memory flat here
     for replay in replays.values():
-        fired += len(replay.fire_due(UNTIL))
-    return len(events), fired
+        started = clock()
+        costs.timers += len(replay.fire_due(UNTIL))
+        costs.firing += clock() - started
+    return costs
 
 
 def main() -> None:
@@ -156,18 +175,25 @@ def main() -> None:
         pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
         return
     started, started_cpu = time.perf_counter(), time.process_time()
-    handled, fired = run(engine, events)
+    costs = run(engine, events)
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - started_cpu
-    items = handled + fired
-    print(f"timers fired: {fired}")
+    reference = calibration()
+    per_event = costs.handling / costs.events * 1e6
+    per_timer = costs.firing / max(costs.timers, 1) * 1e6
+    print(f"timers fired: {costs.timers}")
     # On a shared machine wall time includes waiting for a core; CPU time is this path's cost.
-    for label, seconds in (("wall", elapsed), ("cpu", cpu)):
-        print(
-            f"{label}: {seconds:.2f} s; {handled / seconds:,.0f} events/s (timers included);"
-            f" {seconds / handled * 1e6:.1f} us per event;"
-            f" {seconds / items * 1e6:.1f} us per event or timer"
-        )
+    print(f"wall {elapsed:.2f} s, cpu {cpu:.2f} s: {costs.events / cpu:,.0f} events/s of cpu")
+    print(f"per event (facts, enter, engine, timers kept): {per_event:.1f} us")
+    print(f"per timer fired: {per_timer:.1f} us")
+    print(f"per event, its share of timers included: {cpu / costs.events * 1e6:.1f} us")
+    print(f"reference loop (machine speed now, lower is faster): {reference:.1f} us")
+
+
+def calibration() -> float:
+    """A fixed pure-Python workload, to read the figures against how loaded the machine is
+    (about 8 us on an idle core of the development machine)."""
+    return min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6
 
 
 if __name__ == "__main__":

@@ -254,11 +254,15 @@ class Engine:
                 else ()
             )
         )
+        self._descriptions = {id(t): _describe(t) for t in triggers}  # the map holds them
+        # Members share birthdays: an occurrence is computed once per trigger, day and year.
+        self._occurrences: dict[tuple[OnDate, int, int, int], tuple[date, datetime]] = {}
+        # Keyed by identity: the map holds its conditions for as long as the engine runs.
         self._checks = {
-            condition: _Check(condition, journey_map.facts)
+            id(condition): _Check(condition, journey_map.facts)
             for condition in _conditions(journey_map)
         }
-        read = reads(condition.source for condition in self._checks)
+        read = reads(check.condition.source for check in self._checks.values())
         self._event_fields = read["event"]
 
     # ------------------------------------------------------------------ entry points
@@ -597,7 +601,7 @@ class Engine:
             moment,
             "trigger_fired",
             trigger.key,
-            _describe(trigger),
+            self._descriptions.get(id(trigger)) or _describe(trigger),
             {"occasion": occasion, "stage": position.stage},
         )
         spec = trigger.touchpoint
@@ -733,10 +737,20 @@ class Engine:
     def _occurrence(self, on: OnDate, anchor: date, year: int) -> tuple[date, datetime]:
         """The anniversary day in ``year`` (29 Feb is 28 Feb in other years) and the
         instant the trigger's moment falls on for it."""
-        last = calendar.monthrange(year, anchor.month)[1]
-        day = date(year, anchor.month, min(anchor.day, last))
+        key = (on, anchor.month, anchor.day, year)
+        known = self._occurrences.get(key)
+        if known is not None:
+            return known
+        if anchor.month == 2 and anchor.day == 29 and not calendar.isleap(year):
+            day = date(year, 2, 28)
+        else:
+            day = date(year, anchor.month, anchor.day)
         wall = on.offset.after(datetime.combine(day, on.at))
-        return day, wall.replace(tzinfo=self.zone).astimezone(UTC)
+        occurrence = day, wall.replace(tzinfo=self.zone).astimezone(UTC)
+        if len(self._occurrences) >= _OCCURRENCES_KEPT:
+            self._occurrences.clear()
+        self._occurrences[key] = occurrence
+        return occurrence
 
     def next_occurrence(
         self, trigger: Trigger, on: OnDate, anchor: date, after: datetime, now: datetime
@@ -798,9 +812,10 @@ class Engine:
         rule: str,
         decision: Decision,
     ) -> bool:
-        check = self._checks.get(condition)
-        if check is None:  # not one of this map's conditions; evaluated all the same
-            check = self._checks[condition] = _Check(condition, self.map.facts)
+        check = self._checks.get(id(condition))
+        if check is None or check.condition is not condition:
+            # Not one of this map's conditions; evaluated all the same.
+            check = self._checks[id(condition)] = _Check(condition, self.map.facts)
         view = None
         if check.event and moment.event is not None:
             if moment.view is None:
@@ -857,6 +872,7 @@ _DATE_EVENTS: Final[Mapping[str, tuple[str, ...]]] = {
 """The events that may make a date fact known or change it (see ``_date_changed_by``)."""
 
 
+_OCCURRENCES_KEPT: Final = 50_000
 _ABSENT: Final = object()
 _MEMO_SIZE: Final = 4096
 _MEMO_TYPES: Final = frozenset({int, float, str, bool, type(None), object})
@@ -876,6 +892,7 @@ class _Check:
         "event_fields",
         "facts",
         "memo",
+        "names",
         "now",
         "reads_facts",
         "stage",
@@ -892,6 +909,7 @@ class _Check:
             if self.reads_facts
             else ()
         )
+        self.names = tuple(name for name, _ in self.facts)
         self.event = "event" in variables
         fields = read["event"]
         self.event_fields = None if fields is None else tuple(sorted(fields))
@@ -910,11 +928,14 @@ class _Check:
     ) -> bool | str:
         # Each fact is computed once per moment, for whichever condition reads it first.
         facts = moment.facts
+        values: list[Any] = []
         for name, fact in self.facts:
-            if name not in facts:
-                facts[name] = member.value(fact, moment.at)
+            value = facts.get(name, _ABSENT)
+            if value is _ABSENT:
+                value = facts[name] = member.value(fact, moment.at)
+            values.append(value)
         memo = self.memo
-        key = None if memo is None else self._key(facts, event, stage)
+        key = None if memo is None else self._key(values, event, stage)
         if key is not None:
             assert memo is not None
             known = memo.get(key)
@@ -922,7 +943,7 @@ class _Check:
                 return known
         context: dict[str, Any] = {}
         if self.reads_facts:
-            context["facts"] = {name: facts[name] for name, _ in self.facts}
+            context["facts"] = dict(zip(self.names, values, strict=True))
         if self.event:
             fields = self.event_fields
             context["event"] = (
@@ -943,11 +964,11 @@ class _Check:
         return result
 
     def _key(
-        self, facts: Mapping[str, Any], event: Mapping[str, Any] | None, stage: str | None
+        self, facts: list[Any], event: Mapping[str, Any] | None, stage: str | None
     ) -> tuple[Any, ...] | None:
         """The inputs with their types (1, 1.0 and True are one dict key but not one CEL
         value), or None when one is not a plain scalar."""
-        values: list[Any] = [facts[name] for name, _ in self.facts]
+        values = list(facts)
         if self.event:
             values.append(event is not None)
             if event is not None:
