@@ -264,6 +264,10 @@ class Engine:
         }
         read = reads(check.condition.source for check in self._checks.values())
         self._event_fields = read["event"]
+        self._stage_checks: tuple[tuple[Stage, _Check | None], ...] = tuple(
+            (stage, None if stage.entry is None else self._checks[id(stage.entry)])
+            for stage in self._by_priority
+        )
 
     # ------------------------------------------------------------------ entry points
 
@@ -394,13 +398,17 @@ class Engine:
         above: int | None = None,
     ) -> Stage | None:
         """The highest-priority stage whose entry holds (only those above ``above``)."""
-        for stage in self._by_priority:
+        current = position.stage
+        for stage, check in self._stage_checks:
             if above is not None and stage.priority <= above:
                 return None
-            if stage.entry is not None and self._holds(
-                stage.entry, facts, moment, position.stage, stage.key, decision
-            ):
+            if check is None:
+                continue
+            result = check.evaluate(facts, moment, self._event_view(check, moment), current)
+            if result is True:
                 return stage
+            if result is not False:
+                self._error(check.condition, result, stage.key, moment.at, decision)
         return None
 
     def _restage(
@@ -816,20 +824,25 @@ class Engine:
         if check is None or check.condition is not condition:
             # Not one of this map's conditions; evaluated all the same.
             check = self._checks[id(condition)] = _Check(condition, self.map.facts)
-        view = None
-        if check.event and moment.event is not None:
-            if moment.view is None:
-                moment.view = _view(moment.event, self._event_fields)
-            view = moment.view
-        result = check.evaluate(facts, moment, view, stage)
+        result = check.evaluate(facts, moment, self._event_view(check, moment), stage)
         if result is True or result is False:
             return result
-        if isinstance(result, str):
-            self._line(
-                decision, moment.at, "condition_error", rule, result, {"path": condition.path}
-            )
-            return False
-        return result
+        self._error(condition, result, rule, moment.at, decision)
+        return False
+
+    def _event_view(self, check: _Check, moment: _Moment) -> dict[str, Any] | None:
+        """The ``event`` variable, built once per moment with every field a condition reads."""
+        if not check.event or moment.event is None:
+            return None
+        if moment.view is None:
+            moment.view = _view(moment.event, self._event_fields)
+        return moment.view
+
+    def _error(
+        self, condition: Condition, result: Any, rule: str, at: datetime, decision: Decision
+    ) -> None:
+        reason = result if isinstance(result, str) else f"{condition.path}: not a bool"
+        self._line(decision, at, "condition_error", rule, reason, {"path": condition.path})
 
     def _line(
         self,
@@ -968,14 +981,14 @@ class _Check:
     ) -> tuple[Any, ...] | None:
         """The inputs with their types (1, 1.0 and True are one dict key but not one CEL
         value), or None when one is not a plain scalar."""
-        values = list(facts)
+        values = facts
         if self.event:
-            values.append(event is not None)
+            values = [*values, event is not None]
             if event is not None:
                 assert self.event_fields is not None
-                values.extend(event.get(name, _ABSENT) for name in self.event_fields)
+                values.extend([event.get(name, _ABSENT) for name in self.event_fields])
         if self.stage:
-            values.append(stage)
+            values = [*values, stage]
         types = tuple(map(type, values))
         if not _MEMO_TYPES.issuperset(types):
             return None
