@@ -168,15 +168,23 @@ class InMemoryTimers:
         self._tables.timers[timer.timer_id] = StoredTimer(timer, at, map_key, version)
 
     async def cancel_kind(
-        self, member_id: str, kind: str, map_key: str | None, at: datetime
+        self,
+        member_id: str,
+        kind: str,
+        map_key: str | None,
+        at: datetime,
+        *,
+        slot: str | None = None,
+        armed_before: datetime | None = None,
     ) -> int:
         cancelled = 0
         for stored in self._tables.timers.values():
             timer = stored.timer
-            if stored.active and (timer.member_id, timer.kind, stored.map_key) == (
-                member_id,
-                kind,
-                map_key,
+            if (
+                stored.active
+                and (timer.member_id, timer.kind, stored.map_key) == (member_id, kind, map_key)
+                and slot in (None, timer.slot)
+                and (armed_before is None or timer.armed_for < armed_before)
             ):
                 stored.cancelled_at = at
                 cancelled += 1

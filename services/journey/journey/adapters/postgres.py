@@ -293,12 +293,21 @@ class PostgresTimers:
         )
 
     async def cancel_kind(
-        self, member_id: str, kind: str, map_key: str | None, at: datetime
+        self,
+        member_id: str,
+        kind: str,
+        map_key: str | None,
+        at: datetime,
+        *,
+        slot: str | None = None,
+        armed_before: datetime | None = None,
     ) -> int:
         cancelled = await self._connection.fetch(
             f"""
             UPDATE timers SET cancelled_at = $4
             WHERE member_id = $1 AND kind = $2 AND map_key IS NOT DISTINCT FROM $3
+              AND ($5::text IS NULL OR slot = $5)
+              AND ($6::timestamptz IS NULL OR armed_for < $6)
               AND {_ACTIVE}
             RETURNING timer_id
             """,
@@ -306,6 +315,8 @@ class PostgresTimers:
             kind,
             map_key,
             at,
+            slot,
+            armed_before,
         )
         return len(cancelled)
 

@@ -45,7 +45,14 @@ from journey.application.ports import (
     TouchpointRecord,
 )
 from journey.application.running_maps import RunningMaps
-from journey.domain.engine import Decision, DueTimer, Engine, PlannedTouchpoint, Position
+from journey.domain.engine import (
+    Decision,
+    DueTimer,
+    Engine,
+    PlannedTouchpoint,
+    Position,
+    TimerCancel,
+)
 from journey.domain.errors import MemberOfAnotherBrand
 from journey.domain.facts import MemberEvent, MemberFacts
 from journey.domain.journey import MemberJourney
@@ -131,19 +138,22 @@ class _Writes:
         self.now = now
         self.moves: list[MapStageMove] = []
         self.timers: dict[tuple[str, str, str, str], MapTimer] = {}
-        self.cancels: list[tuple[str, str, str]] = []
+        self.cancels: list[tuple[str, str, TimerCancel]] = []
         self.requests: dict[str, _Request] = {}
         self.goals_reached: dict[datetime, list[str]] = {}
         self.timeline: list[TimelineLine] = []
         self.announcements: list[tuple[DomainEvent, str, EventEnvelope | None]] = []
 
-    def cancel(self, member_id: str, map_key: str, kind: str, slot: str | None) -> None:
+    def cancel(self, member_id: str, map_key: str, cancel: TimerCancel) -> None:
         # Timers this batch armed are called off here, those already stored at the flush.
-        for key in [
-            k for k in self.timers if k[:3] == (member_id, map_key, kind) and slot in (None, k[3])
-        ]:
-            del self.timers[key]
-        self.cancels.append((member_id, map_key, kind))
+        for key, armed in list(self.timers.items()):
+            if (
+                key[:3] == (member_id, map_key, cancel.kind)
+                and cancel.slot in (None, key[3])
+                and (cancel.armed_before is None or armed.timer.armed_for < cancel.armed_before)
+            ):
+                del self.timers[key]
+        self.cancels.append((member_id, map_key, cancel))
 
     def arm(self, timer: MapTimer) -> None:
         key = (timer.timer.member_id, timer.map_key, timer.timer.kind, timer.timer.slot)
@@ -155,8 +165,15 @@ class _Writes:
 
     async def flush(self, uow: JourneyUnitOfWork) -> None:
         now = self.now
-        for member_id, map_key, kind in dict.fromkeys(self.cancels):
-            await uow.timers.cancel_kind(member_id, kind, map_key, now)
+        for member_id, map_key, cancel in dict.fromkeys(self.cancels):
+            await uow.timers.cancel_kind(
+                member_id,
+                cancel.kind,
+                map_key,
+                now,
+                slot=cancel.slot,
+                armed_before=cancel.armed_before,
+            )
         if self.timers:
             await uow.timers.arm_on_maps(list(self.timers.values()), now)
         if self.moves:
@@ -409,8 +426,8 @@ class Placement:
         self, member: _Member, engine: Engine, decision: Decision, cause: Cause, writes: _Writes
     ) -> None:
         journey, key = member.journey, engine.map.key
-        for kind, slot in decision.cancel:
-            writes.cancel(journey.member_id, key, kind, slot)
+        for cancel in decision.cancel:
+            writes.cancel(journey.member_id, key, cancel)
         for request in decision.arm:
             timer = Timer(
                 timer_id=timer_id(journey.member_id, request.kind, request.slot, cause.id),

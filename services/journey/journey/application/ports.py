@@ -93,10 +93,18 @@ class Timers(Protocol):
         ...
 
     async def cancel_kind(
-        self, member_id: str, kind: str, map_key: str | None, at: datetime
+        self,
+        member_id: str,
+        kind: str,
+        map_key: str | None,
+        at: datetime,
+        *,
+        slot: str | None = None,
+        armed_before: datetime | None = None,
     ) -> int:
-        """Call off every active slot of ``kind`` of the member on ``map_key`` (None: the
-        old rulebook's); how many were active."""
+        """Call off the member's active timers of ``kind`` on ``map_key`` (None: armed
+        outside any map): of ``slot`` only, or every slot; and only those armed for an
+        instant before ``armed_before`` when it is given. How many there were."""
         ...
 
     async def due(self, now: datetime, limit: int, kinds: frozenset[str]) -> list[Timer]:
