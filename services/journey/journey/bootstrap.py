@@ -11,7 +11,7 @@ from rapport_events.directory import DIRECTORY_MIGRATIONS, with_directory
 from rapport_platform.service import Runtime, ServiceDefinition
 
 from journey.adapters import MIGRATIONS
-from journey.adapters.map_documents import BuiltInTemplates, MapDocuments, trusted_templates
+from journey.adapters.map_documents import MapDocuments, NotifierTemplates, trusted_templates
 from journey.adapters.postgres import PostgresJourneyUnitOfWork
 from journey.application.figures import FigureQueries
 from journey.application.handlers import JourneyHandlers
@@ -62,12 +62,13 @@ def definition(
     default_document: DefaultDocument | None = None,
 ) -> ServiceDefinition:
     """The service; ``compiler``, ``templates`` and ``default_document`` default to the map
-    language's compiler, the notifier's built-in templates and the default map."""
+    language's compiler, the notifier's templates (built-in and the brand's own) and the
+    default map."""
     settings = settings or JourneySettings()
     runtime = Runtime(settings, clock)
     documents = MapDocuments()
     compiler = compiler or documents
-    templates = templates or BuiltInTemplates()
+    templates = templates or NotifierTemplates()
     default_document = default_document or default_map_document
 
     def unit_of_work() -> PostgresJourneyUnitOfWork:

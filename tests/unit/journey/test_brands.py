@@ -17,6 +17,7 @@ from journey.adapters.memory import tables_of
 from rapport_events.catalogue import example_event
 from rapport_events.consumer import RejectEvent
 from rapport_events.contracts.identity import MemberRegistered, StaffJoined, StoreOpened
+from rapport_events.contracts.notifier import TemplateSaved
 from rapport_events.contracts.service_orders import VisitCompleted
 from rapport_events.directory import KnownMember
 from rapport_events.envelope import DomainEvent, EventEnvelope
@@ -27,8 +28,9 @@ T0 = datetime(2026, 3, 1, 10, tzinfo=UTC)
 BRAND_A, BRAND_B = "brd_a", "brd_b"
 MEMBER = "mbr_1"
 REFUSAL = f"member '{MEMBER}' belongs to another brand than the event's brand_id '{BRAND_B}'"
-ORGANISATION_FACTS = {StoreOpened, StaffJoined}
-"""The replica's feed of stores and staff: no member in them, so no member's brand to check."""
+ORGANISATION_FACTS = {StoreOpened, StaffJoined, TemplateSaved}
+"""The replicas' feeds of stores, staff and templates: no member in them, so no member's
+brand to check (the consumer checks their brand against the envelope's)."""
 
 
 class Consumer(FakeJourney):

@@ -11,6 +11,7 @@ import pytest_asyncio
 from journey.adapters.map_documents import MapDocuments
 from journey.adapters.memory import InMemoryJourneyUnitOfWork, journey_database
 from journey.application.maps import InvalidMap, MapHandlers, MapProblem, MapQueries
+from journey.application.ports import JourneyUnitOfWork
 from journey.entrypoints.errors import ERRORS
 from journey.entrypoints.http import maps_router
 from rapport_events.clock import ManualClock
@@ -35,7 +36,7 @@ class StaticTemplates:
     def __init__(self, templates: Mapping[str, bool]) -> None:
         self._templates = dict(templates)
 
-    def templates(self, brand_id: str) -> Mapping[str, bool]:
+    async def templates(self, uow: JourneyUnitOfWork, brand_id: str) -> Mapping[str, bool]:
         return self._templates
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from rapport_events.contracts.notifier import BUILT_IN_TEMPLATES
 
 from journey.application.maps import InvalidMap, MapProblem
+from journey.application.ports import JourneyUnitOfWork
 from journey.domain.maps.compiler import compile_map, parse_map
 from journey.domain.maps.errors import InvalidMap as InvalidDocument
 from journey.domain.maps.errors import UnsupportedMapFormat
@@ -70,8 +71,10 @@ def trusted_templates(document: Mapping[str, Any]) -> dict[str, bool]:
     return templates
 
 
-class BuiltInTemplates:
-    """The notifier's built-in templates, which every brand has (``BUILT_IN_TEMPLATES``)."""
+class NotifierTemplates:
+    """The notifier's built-in templates (``BUILT_IN_TEMPLATES``), which every brand has,
+    and those the brand saved of its own, as journey's replica heard of them
+    (``TemplateSaved``)."""
 
-    def templates(self, brand_id: str) -> Mapping[str, bool]:
-        return BUILT_IN_TEMPLATES
+    async def templates(self, uow: JourneyUnitOfWork, brand_id: str) -> Mapping[str, bool]:
+        return {**BUILT_IN_TEMPLATES, **await uow.templates.of(brand_id)}

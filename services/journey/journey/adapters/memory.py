@@ -87,6 +87,7 @@ class JourneyTables:
     timeline: list[TimelineLine] = field(default_factory=list)
     tasks: dict[str, Task] = field(default_factory=dict)
     goals: dict[str, GoalOutcome] = field(default_factory=dict)
+    templates: dict[tuple[str, str], tuple[bool, datetime]] = field(default_factory=dict)
     watermarks: InMemoryWatermarks | None = None
     """The consumer's event-time watermarks; None in fakes that run no consumer, where
     nothing can be behind (:data:`NOTHING_BEHIND`)."""
@@ -683,6 +684,23 @@ class InMemoryFigures:
         ]
 
 
+class InMemoryTemplateReplica:
+    def __init__(self, tables: JourneyTables) -> None:
+        self._tables = tables
+
+    async def remember(self, brand_id: str, key: str, is_task: bool, saved_at: datetime) -> None:
+        known = self._tables.templates.get((brand_id, key))
+        if known is None or known[1] <= saved_at:
+            self._tables.templates[(brand_id, key)] = (is_task, saved_at)
+
+    async def of(self, brand_id: str) -> dict[str, bool]:
+        return {
+            key: is_task
+            for (brand, key), (is_task, _) in self._tables.templates.items()
+            if brand == brand_id
+        }
+
+
 class InMemoryJourneyUnitOfWork(InMemoryUnitOfWork):
     """The in-memory twin of :class:`~journey.adapters.postgres.PostgresJourneyUnitOfWork`."""
 
@@ -701,6 +719,7 @@ class InMemoryJourneyUnitOfWork(InMemoryUnitOfWork):
     goals: InMemoryGoalOutcomes
     figures: InMemoryFigures
     collected: Collected
+    templates: InMemoryTemplateReplica
 
     async def event_time_watermark(self) -> datetime | None:
         tables = cast(JourneyTables, self.tables)
@@ -716,6 +735,7 @@ class InMemoryJourneyUnitOfWork(InMemoryUnitOfWork):
     def _bind(self, tables: Any) -> None:
         journey_tables = cast(JourneyTables, tables)
         self.collected = Collected()
+        self.templates = InMemoryTemplateReplica(journey_tables)
         self.journeys = InMemoryJourneys(journey_tables)
         self.timers = InMemoryTimers(journey_tables)
         self.touchpoints = InMemoryTouchpoints(journey_tables)

@@ -1269,6 +1269,32 @@ class PostgresFigures:
         return [AssigneeTasks(**dict(row)) for row in rows]
 
 
+class PostgresTemplateReplica:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    async def remember(self, brand_id: str, key: str, is_task: bool, saved_at: datetime) -> None:
+        await self._connection.execute(
+            """
+            INSERT INTO notifier_templates (brand_id, key, is_task, saved_at)
+            VALUES ($1, $2, $3, $4)
+            ON CONFLICT (brand_id, key) DO UPDATE
+                SET is_task = EXCLUDED.is_task, saved_at = EXCLUDED.saved_at
+                WHERE notifier_templates.saved_at <= EXCLUDED.saved_at
+            """,
+            brand_id,
+            key,
+            is_task,
+            saved_at,
+        )
+
+    async def of(self, brand_id: str) -> dict[str, bool]:
+        rows = await self._connection.fetch(
+            "SELECT key, is_task FROM notifier_templates WHERE brand_id = $1", brand_id
+        )
+        return {row["key"]: row["is_task"] for row in rows}
+
+
 class PostgresJourneyUnitOfWork(UnitOfWork):
     """One transaction over the journey's tables, the directory replica, the event store and
     the outbox."""
@@ -1288,12 +1314,14 @@ class PostgresJourneyUnitOfWork(UnitOfWork):
     goals: PostgresGoalOutcomes
     figures: PostgresFigures
     collected: Collected
+    templates: PostgresTemplateReplica
 
     async def event_time_watermark(self) -> datetime | None:
         return await event_time_watermark(self.connection, SERVICE_NAME)
 
     def _bind(self, connection: Connection) -> None:
         self.collected = Collected()
+        self.templates = PostgresTemplateReplica(connection)
         self.journeys = PostgresJourneys(connection)
         self.timers = PostgresTimers(connection)
         self.touchpoints = PostgresTouchpoints(connection)

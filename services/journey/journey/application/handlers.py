@@ -23,6 +23,7 @@ from rapport_events.contracts.notifier import (
     MessageDelivered,
     MessageDeliveryFailed,
     MessageHeld,
+    TemplateSaved,
 )
 from rapport_events.envelope import DomainEvent, EventEnvelope
 
@@ -100,6 +101,12 @@ class JourneyHandlers:
         )
         if isinstance(event, MessageDelivered | MessageDeliveryFailed):
             await self.on_member_event(event, envelope, uow)
+
+    async def on_template_saved(
+        self, event: TemplateSaved, envelope: EventEnvelope, uow: JourneyUnitOfWork
+    ) -> None:
+        """Remember which templates the brand has, for checking the maps it publishes."""
+        await uow.templates.remember(event.brand_id, event.key, event.is_task, event.saved_at)
 
     async def place(self, uow: JourneyUnitOfWork) -> None:
         """The consumer's finish step: place what this transaction's handlers collected."""

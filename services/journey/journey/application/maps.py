@@ -92,7 +92,7 @@ class MapCompiler(Protocol):
 
 
 class TemplateCatalogue(Protocol):
-    def templates(self, brand_id: str) -> Mapping[str, bool]:
+    async def templates(self, uow: JourneyUnitOfWork, brand_id: str) -> Mapping[str, bool]:
         """The notifier templates the brand has, each with whether it is a staff task."""
         ...
 
@@ -226,8 +226,11 @@ class MapHandlers:
             raise InvalidMap([MapProblem("map", f"is {named!r}; the map's key is {key!r}")])
         return document
 
-    def _compiled(self, document: Mapping[str, Any], brand_id: str, version: int) -> None:
-        self._compiler.compile(document, brand_id, version, self._templates.templates(brand_id))
+    async def _compiled(
+        self, uow: JourneyUnitOfWork, document: Mapping[str, Any], brand_id: str, version: int
+    ) -> None:
+        templates = await self._templates.templates(uow, brand_id)
+        self._compiler.compile(document, brand_id, version, templates)
 
     async def save_draft(self, caller: Principal, command: SaveMapDraft) -> MapView:
         brand_id = caller.require_brand()
@@ -250,8 +253,8 @@ class MapHandlers:
         document = self._parsed(command.key, command.text, command.media_type)
         async with self._unit_of_work() as uow:
             record = await uow.maps.get(brand_id, command.key)
-        version = (record.latest_version if record else 0) + 1
-        self._compiled(document, brand_id, version)
+            version = (record.latest_version if record else 0) + 1
+            await self._compiled(uow, document, brand_id, version)
         return version
 
     async def publish(self, caller: Principal, command: PublishMap) -> VersionView:
@@ -288,7 +291,7 @@ class MapHandlers:
         document: Mapping[str, Any],
         republished_from: int | None,
     ) -> VersionView:
-        self._compiled(document, record.brand_id, record.latest_version + 1)
+        await self._compiled(uow, document, record.brand_id, record.latest_version + 1)
         published = await uow.maps.publish(
             record.brand_id,
             record.key,

@@ -564,6 +564,18 @@ class Figures(Protocol):
         ...
 
 
+class TemplateReplica(Protocol):
+    """Which templates each brand saved in the notifier (fed by ``TemplateSaved``)."""
+
+    async def remember(self, brand_id: str, key: str, is_task: bool, saved_at: datetime) -> None:
+        """Insert or replace; an older save than the one known changes nothing."""
+        ...
+
+    async def of(self, brand_id: str) -> dict[str, bool]:
+        """The brand's own templates, each with whether it is a staff task."""
+        ...
+
+
 @dataclass
 class Collected:
     """The member events one consumer transaction's handlers collected, each with the
@@ -582,6 +594,9 @@ class JourneyUnitOfWork(UnitOfWorkPort, Protocol):
 
     @property
     def collected(self) -> Collected: ...
+
+    @property
+    def templates(self) -> TemplateReplica: ...
 
     async def event_time_watermark(self) -> datetime | None:
         """How far in event time the consumer has read every partition; None before it

@@ -1,5 +1,5 @@
-"""The events journey listens to: every member event a map may name, and the notifier's
-outcomes of the touchpoints journey asked for.
+"""The events journey listens to: every member event a map may name, the notifier's
+outcomes of the touchpoints journey asked for, and the templates brands save there.
 
 One brand rule for every event journey consumes: an event naming a member that journey knows
 under another brand is dead-lettered with the reason "member ... belongs to another brand than
@@ -32,6 +32,7 @@ from rapport_events.contracts.notifier import (
     MessageDelivered,
     MessageDeliveryFailed,
     MessageHeld,
+    TemplateSaved,
 )
 from rapport_events.contracts.service_orders import (
     AppointmentBooked,
@@ -46,6 +47,7 @@ from rapport_events.topics import (
     IDENTITY_MEMBERS,
     LOYALTY_POINTS,
     NOTIFIER_DELIVERIES,
+    NOTIFIER_TEMPLATES,
     SERVICE_ORDERS,
 )
 
@@ -77,6 +79,7 @@ def subscriptions(handlers: JourneyHandlers) -> list[Subscription]:
             },
         ),
         _subscribed(LOYALTY_POINTS, {TierChanged: kept}),
+        _subscribed(NOTIFIER_TEMPLATES, {TemplateSaved: handlers.on_template_saved}),
         _subscribed(
             NOTIFIER_DELIVERIES,
             {
