@@ -178,40 +178,69 @@ class StageCountsOut(BaseModel):
 # ----------------------------------------------------------------------------- maps
 
 MAP_KEY_EXAMPLE = "lifecycle"
-MAP_JSON_EXAMPLE: dict[str, Any] = {
-    "key": "lifecycle",
-    "title": "Lifecycle",
-    "timezone": "Asia/Shanghai",
-    "initial_stage": "new",
-    "stages": [
-        {"key": "new", "title": "New", "priority": 0},
-        {
-            "key": "dormant",
-            "title": "Dormant",
-            "priority": 50,
-            "entry": {"when": "facts.days_since_last_visit >= 30"},
-        },
-    ],
-    "triggers": [],
-}
-MAP_YAML_EXAMPLE = """key: lifecycle
+MAP_YAML_EXAMPLE = """map: lifecycle
 title: Lifecycle
 timezone: Asia/Shanghai
 initial_stage: new
+facts:
+  days_since_last_visit: {}
 stages:
   - key: new
     title: New
-    priority: 0
+    priority: 10
   - key: dormant
     title: Dormant
-    priority: 50
+    priority: 60
     entry:
       when: facts.days_since_last_visit >= 30
-triggers: []
+triggers:
+  - key: quiet_for_30_days
+    on: {inactivity: P30D}
+  - key: welcome_back
+    on: {stage_entered: dormant}
+    touchpoint:
+      to: member
+      template: welcome_back
+      category: marketing
+      variables: {offer: 回归礼券}
+    goal: {event: visit.completed, within: P30D}
 """
+MAP_JSON_EXAMPLE: dict[str, Any] = {
+    "map": "lifecycle",
+    "title": "Lifecycle",
+    "timezone": "Asia/Shanghai",
+    "initial_stage": "new",
+    "facts": {"days_since_last_visit": {}},
+    "stages": [
+        {"key": "new", "title": "New", "priority": 10},
+        {
+            "key": "dormant",
+            "title": "Dormant",
+            "priority": 60,
+            "entry": {"when": "facts.days_since_last_visit >= 30"},
+        },
+    ],
+    "triggers": [
+        {"key": "quiet_for_30_days", "on": {"inactivity": "P30D"}},
+        {
+            "key": "welcome_back",
+            "on": {"stage_entered": "dormant"},
+            "touchpoint": {
+                "to": "member",
+                "template": "welcome_back",
+                "category": "marketing",
+                "variables": {"offer": "回归礼券"},
+            },
+            "goal": {"event": "visit.completed", "within": "P30D"},
+        },
+    ],
+}
 MAP_BODY = {
     "required": True,
-    "description": "The map document, as YAML (`application/yaml`) or JSON.",
+    "description": (
+        "The map document, as YAML (`application/yaml`) or JSON; its JSON Schema is "
+        "`GET /v1/maps/schema.json` and `docs/journey-maps.md` explains every field."
+    ),
     "content": {
         "application/yaml": {"schema": {"type": "string"}, "example": MAP_YAML_EXAMPLE},
         "application/json": {
