@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from journey.application.ports import (
     AssigneeTasks,
+    DailyMoves,
     FigureScope,
     GoalConversion,
     GoalOutcome,
@@ -134,3 +135,27 @@ async def test_open_and_overdue_tasks_are_counted_per_assignee(backend: Backend)
 
     assert everyone == [AssigneeTasks("stf_1", 2, 1), AssigneeTasks("stf_2", 1, 1)]
     assert hers == [AssigneeTasks("stf_2", 1, 1)]
+
+
+async def test_daily_moves_count_every_move_before_the_end_by_day(backend: Backend) -> None:
+    await place(backend, "mbr_1", "mbr_2")
+    await place(backend, "mbr_3", store_id="sto_2")
+    async with backend.begin() as uow:
+        await uow.stage_history.append(
+            [
+                move("mbr_1", "new", 0),
+                move("mbr_2", "new", 0),
+                move("mbr_2", "dormant", 30, "new"),
+                move("mbr_3", "new", 0),
+                move("mbr_1", "potential", 90, "new"),
+            ]
+        )
+        moves = await uow.figures.daily_moves(FigureScope(BRAND), NOW + 60 * DAY)
+        store = await uow.figures.daily_moves(FigureScope(BRAND, store_id="sto_2"), NOW + DAY)
+
+    day0, day30 = NOW.date(), (NOW + 30 * DAY).date()
+    assert moves == [
+        DailyMoves(day0, "lifecycle", None, "new", 3),
+        DailyMoves(day30, "lifecycle", "new", "dormant", 1),
+    ]
+    assert store == [DailyMoves(day0, "lifecycle", None, "new", 1)]

@@ -173,3 +173,27 @@ async def test_a_range_must_run_forwards_and_not_too_far(client: httpx.AsyncClie
     assert backwards["fields"][0]["field"] == "query.since"
     assert too_long["fields"][0]["field"] == "query.since"
     assert not_a_day["fields"][0]["field"] == "query.until"
+
+
+def test_members_per_stage_over_time_are_summed_from_the_days_moves() -> None:
+    from datetime import date
+
+    from journey.application.figures import DayRange, standing_per_day
+    from journey.application.ports import DailyMoves, StageDay
+
+    first, second, third = date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)
+    moves = [
+        DailyMoves(date(2026, 2, 1), "lifecycle", None, "new", 2),
+        DailyMoves(second, "lifecycle", "new", "potential", 1),
+        DailyMoves(third, "lifecycle", None, "new", 1),
+    ]
+
+    days = standing_per_day(moves, DayRange(first, third))
+
+    assert days == [
+        StageDay(first, "lifecycle", "new", 2),
+        StageDay(second, "lifecycle", "new", 1),
+        StageDay(second, "lifecycle", "potential", 1),
+        StageDay(third, "lifecycle", "new", 2),
+        StageDay(third, "lifecycle", "potential", 1),
+    ]

@@ -27,6 +27,7 @@ from rapport_events.watermarks import InMemoryWatermarks
 from journey.application.ports import (
     AssigneeTasks,
     Collected,
+    DailyMoves,
     FigureScope,
     GoalConversion,
     GoalOutcome,
@@ -600,6 +601,21 @@ class InMemoryFigures:
             Transition(map_key, from_stage, to_stage, len(set(who)), len(who))
             for (map_key, from_stage, to_stage), who in sorted(
                 moves.items(), key=lambda item: (item[0][0], item[0][1] or "", item[0][2])
+            )
+        ]
+
+    async def daily_moves(self, scope: FigureScope, until: datetime) -> list[DailyMoves]:
+        members = self._members(scope)
+        counted = Counter(
+            (move.at.astimezone(UTC).date(), move.map_key, move.from_stage, move.to_stage)
+            for move in self._tables.map_history
+            if move.member_id in members and move.brand_id == scope.brand_id and move.at < until
+        )
+        return [
+            DailyMoves(day, map_key, from_stage, to_stage, moves)
+            for (day, map_key, from_stage, to_stage), moves in sorted(
+                counted.items(),
+                key=lambda item: (item[0][0], item[0][1], item[0][2] or "", item[0][3]),
             )
         ]
 

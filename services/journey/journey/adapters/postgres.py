@@ -16,6 +16,7 @@ from rapport_events.watermarks import event_time_watermark
 from journey.application.ports import (
     AssigneeTasks,
     Collected,
+    DailyMoves,
     FigureScope,
     GoalConversion,
     GoalOutcome,
@@ -1197,6 +1198,22 @@ class PostgresFigures:
             until,
         )
         return [Transition(**dict(row)) for row in rows]
+
+    async def daily_moves(self, scope: FigureScope, until: datetime) -> list[DailyMoves]:
+        rows = await self._connection.fetch(
+            f"""
+            SELECT (h.changed_at AT TIME ZONE 'UTC')::date AS day, h.map_key, h.from_stage,
+                   h.to_stage, count(*) AS moves
+            FROM stage_history h JOIN journeys j ON j.member_id = h.member_id
+            WHERE h.brand_id = $1 AND h.map_key IS NOT NULL AND h.changed_at < $4
+              AND {_IN_SCOPE}
+            GROUP BY 1, 2, 3, 4
+            ORDER BY 1, 2, coalesce(h.from_stage, ''), 4
+            """,
+            *self._scope(scope),
+            until,
+        )
+        return [DailyMoves(**dict(row)) for row in rows]
 
     async def goal_conversions(
         self, scope: FigureScope, since: datetime, until: datetime

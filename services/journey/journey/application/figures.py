@@ -18,10 +18,12 @@ from rapport_platform.refusals import InvalidInput
 from journey.application.access import figure_scope
 from journey.application.ports import (
     AssigneeTasks,
+    DailyMoves,
     FigureScope,
     GoalConversion,
     JourneyUnitOfWork,
     StageCount,
+    StageDay,
     Transition,
     WinBack,
 )
@@ -98,6 +100,22 @@ class FigureQueries:
             rows = await uow.figures.transitions(scope, days.start, days.end)
         return Figures(scope, days, rows)
 
+    async def stages_over_time(
+        self,
+        caller: Principal,
+        store_id: str | None,
+        associate_id: str | None,
+        since: date | None,
+        until: date | None,
+    ) -> Figures[StageDay]:
+        """Members per stage at the end of each day of the range: her moves summed from her
+        entry on (a move out of a stage counts against it, a move in for it)."""
+        scope = figure_scope(caller, store_id, associate_id)
+        days = self._range(since, until)
+        async with self._unit_of_work() as uow:
+            moves = await uow.figures.daily_moves(scope, days.end)
+        return Figures(scope, days, standing_per_day(moves, days))
+
     async def goals(
         self,
         caller: Principal,
@@ -135,3 +153,35 @@ class FigureQueries:
         async with self._unit_of_work() as uow:
             rows = await uow.figures.tasks_per_assignee(scope, self._clock.now())
         return Figures(scope, None, rows)
+
+
+def standing_per_day(moves: list[DailyMoves], days: DayRange) -> list[StageDay]:
+    """From each day's moves, how many stood on each stage at the end of each day."""
+    standing: dict[tuple[str, str], int] = {}
+    by_day: dict[date, list[DailyMoves]] = {}
+    for move in moves:
+        by_day.setdefault(move.day, []).append(move)
+    for day in sorted(d for d in by_day if d < days.since):
+        _apply_moves(standing, by_day[day])
+    rows: list[StageDay] = []
+    day = days.since
+    while day <= days.until:
+        _apply_moves(standing, by_day.get(day, []))
+        rows.extend(
+            StageDay(day, map_key, stage, members)
+            for (map_key, stage), members in sorted(standing.items())
+            if members > 0
+        )
+        day += timedelta(days=1)
+    return rows
+
+
+def _apply_moves(standing: dict[tuple[str, str], int], moves: list[DailyMoves]) -> None:
+    for move in moves:
+        if move.from_stage is not None:
+            standing[(move.map_key, move.from_stage)] = (
+                standing.get((move.map_key, move.from_stage), 0) - move.moves
+            )
+        standing[(move.map_key, move.to_stage)] = (
+            standing.get((move.map_key, move.to_stage), 0) + move.moves
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal, Protocol
 
 from rapport_events.contracts.journey import Stage
@@ -506,6 +506,27 @@ class Transition:
 
 
 @dataclass(frozen=True)
+class DailyMoves:
+    """Stage moves of one day (UTC) on one map, from one stage to another."""
+
+    day: date
+    map_key: str
+    from_stage: str | None
+    to_stage: str
+    moves: int
+
+
+@dataclass(frozen=True)
+class StageDay:
+    """How many members stood on ``stage`` of ``map_key`` at the end of ``day`` (UTC)."""
+
+    day: date
+    map_key: str
+    stage: str
+    members: int
+
+
+@dataclass(frozen=True)
 class GoalConversion:
     map_key: str
     trigger: str
@@ -538,6 +559,11 @@ class Figures(Protocol):
         self, scope: FigureScope, since: datetime, until: datetime
     ) -> list[Transition]:
         """Map stage moves in ``[since, until)``, per map and pair of stages."""
+        ...
+
+    async def daily_moves(self, scope: FigureScope, until: datetime) -> list[DailyMoves]:
+        """Every stage move before ``until`` of the members in scope, counted per day, map
+        and (from, to): what members per stage over time are summed from."""
         ...
 
     async def goal_conversions(

@@ -54,6 +54,7 @@ from journey.entrypoints.schemas import (
     MapVersionOut,
     StageCountsOut,
     StageFiguresOut,
+    StagesOverTimeOut,
     TaskDoneIn,
     TaskFiguresOut,
     TaskOut,
@@ -447,6 +448,22 @@ def figures_router(queries: FigureQueries) -> APIRouter:
     ) -> TransitionFiguresOut:
         figures = await queries.transitions(caller, store_id, associate_id, since, until)
         return TransitionFiguresOut.of_figures(figures)
+
+    @routes.get(
+        "/stages-over-time",
+        response_model=StagesOverTimeOut,
+        responses=FIGURE_ERRORS,
+        summary="Members per stage at the end of each day of a range",
+    )
+    async def stages_over_time(
+        caller: FigureReader,
+        store_id: FigureStore = None,
+        associate_id: FigureAssociate = None,
+        since: Since = None,
+        until: Until = None,
+    ) -> StagesOverTimeOut:
+        figures = await queries.stages_over_time(caller, store_id, associate_id, since, until)
+        return StagesOverTimeOut.of_figures(figures)
 
     @routes.get(
         "/goals",

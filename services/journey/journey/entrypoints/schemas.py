@@ -16,6 +16,7 @@ from journey.application.ports import (
     GoalConversion,
     JourneyView,
     StageCount,
+    StageDay,
     Task,
     TaskAudience,
     TaskPriority,
@@ -557,6 +558,29 @@ class TransitionFiguresOut(FigureScopeOut):
                     members=r.members,
                     moves=r.moves,
                 )
+                for r in figures.rows
+            ],
+        )
+
+
+class StageDayOut(BaseModel):
+    day: date = Field(description="The day (UTC) at whose end they stood there.")
+    map: str
+    stage: str
+    members: int
+
+
+class StagesOverTimeOut(FigureScopeOut):
+    days: list[StageDayOut] = Field(
+        description="Day by day; stages where nobody stood are left out."
+    )
+
+    @classmethod
+    def of_figures(cls, figures: Figures[StageDay]) -> StagesOverTimeOut:
+        return cls(
+            **FigureScopeOut.of(figures).model_dump(),
+            days=[
+                StageDayOut(day=r.day, map=r.map_key, stage=r.stage, members=r.members)
                 for r in figures.rows
             ],
         )
