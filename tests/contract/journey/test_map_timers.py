@@ -3,9 +3,10 @@ old rulebook's timers live beside them unchanged."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
-from journey.application.ports import MapTimer
+from journey.application.ports import MapTimer, TimerCancelling
 
 from tests.contract.journey.backends import NOW, Backend
 from tests.contract.journey.builders import arm, due_ids, place, timer
@@ -94,3 +95,33 @@ async def test_a_fired_map_timer_is_not_due_again(backend: Backend) -> None:
     await arm_on_maps(backend, on_map("tmr_1"))
 
     assert await due_on_maps(backend) == []
+
+
+async def test_cancelling_many_at_once_honours_slot_and_armed_before(backend: Backend) -> None:
+    await place(backend, "mbr_1", "mbr_2")
+    older = on_map("tmr_older", kind="refill", slot="vst_1")
+    newer = MapTimer(
+        replace(timer("tmr_newer", kind="refill", slot="vst_2"), armed_for=NOW + 2 * DAY),
+        "lifecycle",
+        3,
+    )
+    await arm_on_maps(
+        backend,
+        older,
+        newer,
+        on_map("tmr_slot_a", kind="guide", slot="a"),
+        on_map("tmr_slot_b", kind="guide", slot="b"),
+        on_map("tmr_other_member", "mbr_2", kind="refill"),
+    )
+    async with backend.begin() as uow:
+        await uow.timers.cancel_many(
+            [
+                # A late event from day 1 calls off what was waiting then, not what came after.
+                TimerCancelling("mbr_1", "refill", "lifecycle", armed_before=NOW + DAY),
+                TimerCancelling("mbr_1", "guide", "lifecycle", slot="a"),
+            ],
+            NOW + DAY,
+        )
+
+    left = sorted(t.timer.timer_id for t in await due_on_maps(backend))
+    assert left == ["tmr_newer", "tmr_other_member", "tmr_slot_b"]

@@ -42,6 +42,7 @@ from journey.application.ports import (
     Task,
     TaskFilter,
     TimelineLine,
+    TimerCancelling,
     TouchpointRecord,
     Transition,
     WinBack,
@@ -191,6 +192,12 @@ class InMemoryTimers:
                 stored.cancelled_at = at
                 cancelled += 1
         return cancelled
+
+    async def cancel_many(self, cancels: Sequence[TimerCancelling], at: datetime) -> None:
+        for c in cancels:
+            await self.cancel_kind(
+                c.member_id, c.kind, c.map_key, at, slot=c.slot, armed_before=c.armed_before
+            )
 
     def _due(self, now: datetime, on_maps: bool) -> list[StoredTimer]:
         # Like the join in PostgreSQL: a timer is only taken with its member's journey.

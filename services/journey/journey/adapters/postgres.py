@@ -31,6 +31,7 @@ from journey.application.ports import (
     Task,
     TaskFilter,
     TimelineLine,
+    TimerCancelling,
     TouchpointRecord,
     Transition,
     WinBack,
@@ -320,6 +321,34 @@ class PostgresTimers:
             armed_before,
         )
         return len(cancelled)
+
+    async def cancel_many(self, cancels: Sequence[TimerCancelling], at: datetime) -> None:
+        if not cancels:
+            return
+        rows = [
+            {
+                "member_id": c.member_id,
+                "kind": c.kind,
+                "map_key": c.map_key,
+                "slot": c.slot,
+                "armed_before": _iso(c.armed_before),
+            }
+            for c in cancels
+        ]
+        await self._connection.execute(
+            """
+            UPDATE timers t SET cancelled_at = $2
+            FROM jsonb_to_recordset($1::text::jsonb) AS r(
+                member_id text, kind text, map_key text, slot text, armed_before timestamptz)
+            WHERE t.member_id = r.member_id AND t.kind = r.kind
+              AND t.map_key IS NOT DISTINCT FROM r.map_key
+              AND (r.slot IS NULL OR t.slot = r.slot)
+              AND (r.armed_before IS NULL OR t.armed_for < r.armed_before)
+              AND t.fired_at IS NULL AND t.cancelled_at IS NULL
+            """,
+            json.dumps(rows),
+            at,
+        )
 
     async def due(self, now: datetime, limit: int, kinds: frozenset[str]) -> list[Timer]:
         rows = await self._due(

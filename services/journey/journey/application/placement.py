@@ -42,6 +42,7 @@ from journey.application.ports import (
     MemberPosition,
     Task,
     TimelineLine,
+    TimerCancelling,
     TouchpointRecord,
 )
 from journey.application.running_maps import RunningMaps
@@ -165,15 +166,13 @@ class _Writes:
 
     async def flush(self, uow: JourneyUnitOfWork) -> None:
         now = self.now
-        for member_id, map_key, cancel in dict.fromkeys(self.cancels):
-            await uow.timers.cancel_kind(
-                member_id,
-                cancel.kind,
-                map_key,
-                now,
-                slot=cancel.slot,
-                armed_before=cancel.armed_before,
-            )
+        await uow.timers.cancel_many(
+            [
+                TimerCancelling(member_id, cancel.kind, map_key, cancel.slot, cancel.armed_before)
+                for member_id, map_key, cancel in dict.fromkeys(self.cancels)
+            ],
+            now,
+        )
         if self.timers:
             await uow.timers.arm_on_maps(list(self.timers.values()), now)
         if self.moves:

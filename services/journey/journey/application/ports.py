@@ -77,6 +77,17 @@ class MapTimer:
     map_version: int
 
 
+@dataclass(frozen=True)
+class TimerCancelling:
+    """Active timers of a member to call off (see :meth:`Timers.cancel_kind`)."""
+
+    member_id: str
+    kind: str
+    map_key: str | None
+    slot: str | None = None
+    armed_before: datetime | None = None
+
+
 class Timers(Protocol):
     async def arm(self, timer: Timer, at: datetime) -> None:
         """Arm ``timer`` (the old rulebook's: no map), cancelling the member's other active
@@ -105,6 +116,10 @@ class Timers(Protocol):
         """Call off the member's active timers of ``kind`` on ``map_key`` (None: armed
         outside any map): of ``slot`` only, or every slot; and only those armed for an
         instant before ``armed_before`` when it is given. How many there were."""
+        ...
+
+    async def cancel_many(self, cancels: Sequence[TimerCancelling], at: datetime) -> None:
+        """:meth:`cancel_kind` for many at once, in one statement."""
         ...
 
     async def due(self, now: datetime, limit: int, kinds: frozenset[str]) -> list[Timer]:
