@@ -54,7 +54,13 @@ class FakeJourney:
         tables: JourneyTables = self.database.tables
         return tables
 
-    async def take(self, *events: DomainEvent, arrived: datetime | None = None) -> None:
+    async def take(
+        self,
+        *events: DomainEvent,
+        arrived: datetime | None = None,
+        traceparent: str | None = None,
+        correlation_id: str | None = None,
+    ) -> None:
         """Consume ``events`` in one transaction, as one batch of a partition."""
         async with self.begin() as uow:
             for event in events:
@@ -64,6 +70,8 @@ class FakeJourney:
                     source="/rapport/tests",
                     brand_id=brand_id,
                     time=arrived or self.clock.now(),
+                    traceparent=traceparent,
+                    correlation_id=correlation_id,
                 )
                 await self.consumed[type(event)](event, envelope, uow)
             await self.handlers.place(uow)

@@ -33,6 +33,7 @@ from typing import Any, Final
 from rapport_events.consumer import RejectEvent
 from rapport_events.contracts.journey import StageChanged, TouchpointRequested
 from rapport_events.envelope import DomainEvent, EventEnvelope
+from rapport_events.tracing import continued_span
 
 from journey.application.ports import (
     GoalOutcome,
@@ -127,7 +128,7 @@ class _Request:
 
     record: TouchpointRecord
     announcement: TouchpointRequested | None
-    caused_by: EventEnvelope | None
+    cause: Cause | None
     task: Task | None = None
     goal: GoalOutcome | None = None
 
@@ -143,7 +144,7 @@ class _Writes:
         self.requests: dict[str, _Request] = {}
         self.goals_reached: dict[datetime, list[str]] = {}
         self.timeline: list[TimelineLine] = []
-        self.announcements: list[tuple[DomainEvent, str, EventEnvelope | None]] = []
+        self.announcements: list[tuple[DomainEvent, str, Cause]] = []
 
     def cancel(self, member_id: str, map_key: str, cancel: TimerCancel) -> None:
         # Timers this batch armed are called off here, those already stored at the flush.
@@ -190,15 +191,27 @@ class _Writes:
             await uow.goals.reach(touchpoint_ids, at)
         if self.timeline:
             await uow.timeline.append(self.timeline)
-        for event, brand_id, caused_by in self.announcements:
-            uow.emit(event, brand_id=brand_id, caused_by=caused_by)
+        for event, brand_id, cause in self.announcements:
+            _emit(uow, event, brand_id, cause)
         for request in asked:
-            if request.announcement is not None:
-                uow.emit(
-                    request.announcement,
-                    brand_id=request.record.brand_id,
-                    caused_by=request.caused_by,
-                )
+            if request.announcement is not None and request.cause is not None:
+                _emit(uow, request.announcement, request.record.brand_id, request.cause)
+
+
+def _emit(uow: JourneyUnitOfWork, event: DomainEvent, brand_id: str, cause: Cause) -> None:
+    """Emit ``event`` in the flow of its cause: the consumed event's, or, for a timer, the
+    trace and correlation of the event that armed it (days ago)."""
+    if cause.envelope is not None:
+        uow.emit(event, brand_id=brand_id, caused_by=cause.envelope)
+        return
+    with continued_span(
+        "journey.timer.fire",
+        traceparent=cause.traceparent,
+        tracestate=cause.tracestate,
+        correlation_id=cause.correlation_id,
+        attributes={"rapport.timer.id": cause.id},
+    ):
+        uow.emit(event, brand_id=brand_id)
 
 
 class Placement:
@@ -216,7 +229,10 @@ class Placement:
             return
         now = uow.clock.now()
         fresh = set(await uow.member_events.add([event for event, _ in collected], now))
-        collected = [(e, envelope) for e, envelope in collected if e.event_id in fresh]
+        # Recorded for the first time, and once each (a duplicate in the batch counts once).
+        collected = list(
+            {e.event_id: (e, envelope) for e, envelope in collected if e.event_id in fresh}.values()
+        )
         if not collected:
             return
         members = await self._load(uow, {e.member_id: e.brand_id for e, _ in collected})
@@ -419,7 +435,7 @@ class Placement:
                 reason=move.reason,
                 changed_at=move.at,
             )
-            writes.announcements.append((changed, journey.brand_id, cause.envelope))
+            writes.announcements.append((changed, journey.brand_id, cause))
 
     def _timers(
         self, member: _Member, engine: Engine, decision: Decision, cause: Cause, writes: _Writes
@@ -507,7 +523,7 @@ class Placement:
                     None,
                 ),
                 announcement,
-                cause.envelope,
+                cause,
                 task=self._task(member, engine, planned, recipient, now) if spec.is_task else None,
                 goal=GoalOutcome(
                     touchpoint_id=planned.touchpoint_id,
