@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -58,6 +58,11 @@ class RunningPlatform:
 
     async def advance_clock(self, delta: timedelta) -> None:
         await advance_shared_clock(self.redis, delta)
+
+    async def now(self) -> datetime:
+        """The platform's time: the wall clock plus the shared offset every service follows."""
+        offset = await self.redis.get(CLOCK_OFFSET_KEY)
+        return datetime.now(UTC) + timedelta(seconds=float(offset or 0))
 
 
 @pytest.fixture(scope="session")
@@ -131,8 +136,6 @@ async def _drop(server_dsn: str, databases: list[str]) -> None:
 
 @pytest.fixture(scope="session")
 def admin_token() -> str:
-    from datetime import UTC, datetime
-
     principal = Principal(
         subject="platform-operator", role=Role.PLATFORM_ADMIN, brand_id=None, store_id=None
     )
