@@ -185,6 +185,7 @@ class _Writes:
         goals = [r.goal for r in asked if r.goal is not None]
         if tasks:
             await uow.tasks.add(tasks)
+            self.timeline.extend(_task_created(task) for task in tasks)
         if goals:
             await uow.goals.open(goals)
         for at, touchpoint_ids in self.goals_reached.items():
@@ -196,6 +197,23 @@ class _Writes:
         for request in asked:
             if request.announcement is not None and request.cause is not None:
                 _emit(uow, request.announcement, request.record.brand_id, request.cause)
+
+
+def _task_created(task: Task) -> TimelineLine:
+    return TimelineLine(
+        brand_id=task.brand_id,
+        member_id=task.member_id,
+        at=task.created_at,
+        kind="task_created",
+        rule=task.trigger,
+        reason=f"{task.template} for {task.audience} {task.assignee_id}, "
+        f"due {task.due_at:%Y-%m-%d}",
+        store_id=task.store_id,
+        associate_id=task.assignee_id if task.audience == "associate" else None,
+        map_key=task.map_key,
+        version=task.version,
+        detail={"task_id": task.task_id, "priority": task.priority},
+    )
 
 
 def _emit(uow: JourneyUnitOfWork, event: DomainEvent, brand_id: str, cause: Cause) -> None:
