@@ -178,8 +178,8 @@ async def test_a_mattress_purchase_leads_six_months_later_to_a_deep_cleaning_boo
             "rate": 1.0,
         }
 
-        # Her timeline tells the same story in order: the trigger, the task, the voucher
-        # sent from it, the goal.
+        # Her timeline tells the same story in order: the trigger, the touchpoint and the
+        # task it became, the voucher sent from it, the goal.
         timeline = await ok(
             await journey.get(f"/v1/members/{member_id}/timeline", params={"limit": 200})
         )
@@ -187,10 +187,12 @@ async def test_a_mattress_purchase_leads_six_months_later_to_a_deep_cleaning_boo
     assert [line["kind"] for line in story] == [
         "trigger_fired",
         "touchpoint_requested",
+        "task_created",
         "task_suggestion_sent",
         "goal_reached",
     ]
-    fired, requested, voucher_sent, reached = story
+    fired, requested, created, voucher_sent, reached = story
+    assert created["detail"]["task_id"] == task["task_id"]
     assert fired["map"] == "lifecycle"
     assert requested["detail"]["touchpoint_id"] == task["task_id"]
     assert requested["detail"]["to"] == "associate"
