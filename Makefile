@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 STACK := $(UV) run python deploy/local/stack.py
 
 .PHONY: help bootstrap infra-install infra-up infra-down infra-status run stop test test-unit \
-	lint bench catalogue api-docs clock compose-up compose-down
+	lint bench bench-journey catalogue api-docs clock compose-up compose-down
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -51,8 +51,12 @@ test-unit: ## unit tests only: no servers needed
 lint: ## ruff (lint + format check) and mypy --strict over the whole tree
 	$(UV) run ruff check . && $(UV) run ruff format --check . && $(UV) run mypy libs services tests deploy benchmarks
 
-bench: ## event plumbing throughput as ratios to same-run baselines
+bench: ## event plumbing and the journey service's speed, beside same-run ceilings
 	$(UV) run python benchmarks/run.py
+	$(MAKE) --no-print-directory bench-journey
+
+bench-journey: ## journey service on Kafka + PostgreSQL: make bench-journey ARGS="--events 20000 --timers 100000"
+	$(UV) run python benchmarks/journey.py $(ARGS)
 
 catalogue: ## regenerate the event catalogue in docs/events/ from the contracts
 	$(UV) run python -m rapport_events.catalogue
