@@ -278,6 +278,69 @@ class Service:
         raise RuntimeError(f"no VmRSS for {self.pid}")
 
 
+PROFILED = """
+import cProfile, runpy, signal, sys
+profile = cProfile.Profile()
+def dump(*_):
+    profile.disable()
+    profile.dump_stats(sys.argv[1])
+    sys.exit(0)
+# uvicorn raises the SIGTERM it caught again once shut down, with this handler back.
+signal.signal(signal.SIGTERM, dump)
+profile.enable()
+try:
+    runpy.run_module("journey", run_name="__main__", alter_sys=True)
+finally:
+    dump()
+"""
+"""``python -m journey`` under cProfile, writing the profile when the service stops."""
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL process on the machine (other sessions' too)."""
+    total = 0.0
+    for status in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if status.read_text().strip() == "postgres":
+                total += cpu_seconds(int(status.parent.name))
+        except OSError:
+            continue
+    return total
+
+
+@dataclass
+class Busy:
+    """Cores the service and PostgreSQL kept busy over a phase (1.0 = one core all along)."""
+
+    pid: int
+    started: float = 0.0
+    service: float = 0.0
+    postgres: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.started = time.monotonic()
+        self.service = cpu_seconds(self.pid)
+        self.postgres = postgres_cpu_seconds()
+
+    def text(self) -> str:
+        wall = time.monotonic() - self.started
+        service = (cpu_seconds(self.pid) - self.service) / wall
+        postgres = (postgres_cpu_seconds() - self.postgres) / wall
+        return f"journey {service:.2f} / postgres {postgres:.2f} cores"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -309,9 +372,9 @@ def start_journey(
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / "journey.log"
     log = log_path.open("ab")
-    profiler = ["-m", "cProfile", "-o", str(profile)] if profile else []
+    command = ["-c", PROFILED, str(profile)] if profile else ["-m", "journey"]
     process = subprocess.Popen(
-        [sys.executable, *profiler, "-m", "journey"],
+        [sys.executable, *command],
         env=environment,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -646,13 +709,16 @@ async def main(arguments: argparse.Namespace) -> int:
 
         service = start_journey(endpoints, database_url, prefix, log_dir, arguments.profile)
         started_rss = service.resident_kib()
+        busy = Busy(service.pid)
         rate = await journey_rate(service, pool, events, timeout=120 + events / 100)
+        consuming = busy.text()
         figures.add(
             "member events/s (default map)",
             f"{rate:,.0f}/s",
             f"passthrough {ceiling:,.0f}/s",
             f"{rate / ceiling:.2f}",
         )
+        figures.add("  CPU while consuming", consuming)
 
         measured = await latency(endpoints.kafka, prefix, rate / 2, arguments.latency_seconds, run)
         figures.add(
@@ -669,7 +735,9 @@ async def main(arguments: argparse.Namespace) -> int:
         insert_ceiling = await plain_insert_rate(pool, timers)
         committed = await load_timer_members(pool, timers, run)
         print(f"loaded {timers:,} members with due timers; firing…", flush=True)
+        busy = Busy(service.pid)
         fired = await fire_rate(service, pool, timers, run, committed)
+        firing = busy.text()
         figures.add(
             f"timers fired/s ({timers:,} due)",
             f"{fired.rate:,.0f}/s",
@@ -690,6 +758,7 @@ async def main(arguments: argparse.Namespace) -> int:
             "ok" if checks_pass else "MISMATCH",
         )
         figures.add("  touchpoint ids announced twice", f"{fired.twice}", "", "")
+        figures.add("  CPU while firing", firing)
         fired_rss = service.resident_kib()
         everyone = await pool.fetchval("SELECT count(*) FROM map_positions")
         figures.add("VmRSS started, no members", mib(started_rss))
