@@ -519,11 +519,15 @@ def facts_template(last_visit: datetime, registered: datetime) -> dict[str, Any]
     return facts.snapshot()
 
 
-async def load_timer_members(pool: asyncpg.Pool, count: int, run: str) -> datetime:
-    """``count`` members on the built-in lifecycle map, each with a dormancy timer due an
-    hour ago (her one visit was 30 days before that); returns when the timers committed."""
+async def load_timer_members(
+    pool: asyncpg.Pool, count: int, run: str, *, same_due: bool
+) -> datetime:
+    """``count`` members on the built-in lifecycle map, each with a dormancy timer due in
+    the hour before now, spread over it (or all due at the same instant, an hour ago); her one
+    visit was 30 days before her due time. Returns when the timers committed."""
     now = datetime.now(UTC)
     due = now - timedelta(hours=1)
+    spread = timedelta(0) if same_due else timedelta(hours=1) / count
     last_visit = due - timedelta(days=30)
     registered = last_visit - timedelta(hours=1)
     member = f"'mbr_{run}_t' || n"
@@ -565,14 +569,15 @@ async def load_timer_members(pool: asyncpg.Pool, count: int, run: str) -> dateti
         f"""
         INSERT INTO timers (timer_id, member_id, brand_id, kind, slot, due_at, armed_for,
                             payload, map_key, map_version)
-        SELECT 'tmr_{run}_' || n, {member}, $1, 'dormancy_check', '', $2, $3, '{{}}',
-               'lifecycle', 0
+        SELECT 'tmr_{run}_' || n, {member}, $1, 'dormancy_check', '', $2 + n * $5::interval,
+               $3 + n * $5::interval, '{{}}', 'lifecycle', 0
         FROM generate_series(1, $4::int) AS n
         """,
         BRAND,
-        due,
-        last_visit,
+        due - spread,
+        last_visit - spread,
         count,
+        spread,
     )
     return datetime.now(UTC)
 
@@ -733,13 +738,13 @@ async def main(arguments: argparse.Namespace) -> int:
         known = await pool.fetchval("SELECT count(*) FROM map_positions")
 
         insert_ceiling = await plain_insert_rate(pool, timers)
-        committed = await load_timer_members(pool, timers, run)
+        committed = await load_timer_members(pool, timers, run, same_due=arguments.same_due)
         print(f"loaded {timers:,} members with due timers; firing…", flush=True)
         busy = Busy(service.pid)
         fired = await fire_rate(service, pool, timers, run, committed)
         firing = busy.text()
         figures.add(
-            f"timers fired/s ({timers:,} due)",
+            f"timers fired/s ({timers:,} due{', tied' if arguments.same_due else ''})",
             f"{fired.rate:,.0f}/s",
             f"plain insert {insert_ceiling:,.0f}/s",
             f"{fired.rate / insert_ceiling:.2f}",
@@ -798,6 +803,11 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=50_000, help="member events published")
     parser.add_argument("--members", type=int, default=0, help="members (default events/5)")
     parser.add_argument("--timers", type=int, default=1_000_000, help="timers due at once")
+    parser.add_argument(
+        "--same-due",
+        action="store_true",
+        help="every timer due at the same instant (ties: the due query sorts them all)",
+    )
     parser.add_argument("--latency-seconds", type=float, default=15.0)
     parser.add_argument("--profile", type=Path, default=None, help="cProfile output file")
     return parser.parse_args()
