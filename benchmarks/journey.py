@@ -569,8 +569,9 @@ async def load_timer_members(
         f"""
         INSERT INTO timers (timer_id, member_id, brand_id, kind, slot, due_at, armed_for,
                             payload, map_key, map_version)
-        SELECT 'tmr_{run}_' || n, {member}, $1, 'dormancy_check', '', $2 + n * $5::interval,
-               $3 + n * $5::interval, '{{}}', 'lifecycle', 0
+        SELECT 'tmr_{run}_' || n, {member}, $1, 'dormancy_check', '',
+               $2::timestamptz + n * $5::interval, $3::timestamptz + n * $5::interval, '{{}}',
+               'lifecycle', 0
         FROM generate_series(1, $4::int) AS n
         """,
         BRAND,
