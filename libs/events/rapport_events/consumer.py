@@ -66,6 +66,10 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+MAX_POLL_RECORDS = 200
+"""Records per fetch round, over all partitions: each partition's share is one transaction."""
+
+
 class RejectEvent(Exception):
     """Raised by a handler for a well-formed event it must not apply; dead-letters it."""
 
@@ -467,11 +471,13 @@ class EventConsumer:
         connection: KafkaConnection,
         group_id: str | None = None,
         watermark_grace: timedelta = WATERMARK_GRACE,
+        max_poll_records: int = MAX_POLL_RECORDS,
     ) -> None:
         self.processor = processor
         self._connection = connection
         self._group_id = group_id or processor.service
         self._watermark_grace = watermark_grace
+        self._max_poll_records = max_poll_records
         self._lock = asyncio.Lock()
         self._consumer: Any = None
         self._registered: set[Partition] = set()
@@ -485,7 +491,7 @@ class EventConsumer:
             group_id=self._group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            max_poll_records=200,
+            max_poll_records=self._max_poll_records,
             metadata_max_age_ms=NEW_TOPIC_DISCOVERY_MS,
         )
         self._consumer = consumer

@@ -23,7 +23,12 @@ import asyncpg
 import uvicorn
 from fastapi import APIRouter, FastAPI
 from rapport_events.clock import AdjustableClock, Clock, SystemClock, follow_shared_offset
-from rapport_events.consumer import EventConsumer, RecordProcessor, Subscription
+from rapport_events.consumer import (
+    MAX_POLL_RECORDS,
+    EventConsumer,
+    RecordProcessor,
+    Subscription,
+)
 from rapport_events.outbox import OutboxRelay
 from rapport_events.publisher import KafkaPublisher
 from rapport_events.schema import PLUMBING_MIGRATIONS
@@ -145,6 +150,9 @@ class ServiceDefinition:
     for a service whose timers must wait until everything before their due time is consumed."""
     event_time_watermark_grace: timedelta = WATERMARK_GRACE
     """How far behind the clock a caught-up partition's watermark is kept."""
+    consumer_batch: int = MAX_POLL_RECORDS
+    """Records per fetch round (over all partitions); a service that works a batch in bulk
+    takes more at once."""
     finish_consumed: Callable[[Any], Awaitable[None]] | None = None
     """Run once per consumer transaction after its handlers, with the unit of work: where a
     service whose handlers only collect does the batch's work in bulk."""
@@ -267,6 +275,7 @@ def _consumer(definition: ServiceDefinition) -> EventConsumer | None:
         connection=settings.kafka_connection(),
         group_id=settings.topic_prefix + definition.name,
         watermark_grace=definition.event_time_watermark_grace,
+        max_poll_records=definition.consumer_batch,
     )
 
 

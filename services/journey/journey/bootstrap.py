@@ -105,6 +105,7 @@ def definition(
         subscriptions=with_directory(subscriptions(handlers)),
         consumer_unit_of_work=unit_of_work,
         finish_consumed=handlers.place,
+        consumer_batch=settings.consumer_batch,
         event_time_watermarks=True,
         workers=[
             timer_worker(

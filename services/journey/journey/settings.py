@@ -15,6 +15,12 @@ SERVICE_NAME = "journey"
 class JourneySettings(ServiceSettings):
     service_name: str = SERVICE_NAME
     http_port: int = Field(default=8104, ge=1, le=65535)
+    consumer_batch: int = Field(
+        default=2000,
+        ge=1,
+        le=20_000,
+        description="Records per consumer fetch round; each partition's share is placed at once.",
+    )
     timer_batch: int = Field(
         default=500, ge=1, le=10_000, description="Due timers fired per transaction."
     )

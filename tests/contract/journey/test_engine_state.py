@@ -53,6 +53,8 @@ async def test_positions_are_upserted_in_bulk_and_loaded_per_member_and_map(
     moved = position()
     moved.stage, moved.stage_since, moved.open_goals = "dormant", NOW + DAY, []
     moved.exited_at = NOW + 2 * DAY
+    # The absence already answered must survive the store, or a re-armed timer answers it again.
+    moved.absences_fired = {"dormancy_check": NOW + 31 * DAY}
     async with backend.begin() as uow:
         await uow.positions.save([MemberPosition("mbr_1", BRAND, moved)])
         await uow.positions.save([])

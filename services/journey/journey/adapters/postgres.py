@@ -865,7 +865,7 @@ class PostgresPositions:
         rows = await self._connection.fetch(
             """
             SELECT member_id, map_key, version, stage, stage_since, entered_at, exited_at,
-                   fired_once, open_goals
+                   fired_once, open_goals, absences_fired
             FROM map_positions WHERE member_id = ANY($1::text[])
             """,
             list(member_ids),
@@ -881,6 +881,10 @@ class PostgresPositions:
                 fired_once=set(row["fired_once"]),
                 open_goals=[_open_goal(goal) for goal in row["open_goals"]],
                 exited_at=row["exited_at"],
+                absences_fired={
+                    key: datetime.fromisoformat(at)
+                    for key, at in (row["absences_fired"] or {}).items()
+                },
             )
         return loaded
 
@@ -900,6 +904,9 @@ class PostgresPositions:
                 "exited_at": stored.position.exited_at,
                 "fired_once": sorted(stored.position.fired_once),
                 "open_goals": [_goal_json(goal) for goal in stored.position.open_goals],
+                "absences_fired": {
+                    key: at.isoformat() for key, at in stored.position.absences_fired.items()
+                },
             }
             for stored in latest.values()
         ]
@@ -907,18 +914,19 @@ class PostgresPositions:
             """
             INSERT INTO map_positions (member_id, brand_id, map_key, version, stage,
                                        stage_since, entered_at, exited_at, fired_once,
-                                       open_goals)
+                                       open_goals, absences_fired)
             SELECT member_id, brand_id, map_key, version, stage, stage_since, entered_at,
-                   exited_at, fired_once, open_goals
+                   exited_at, fired_once, open_goals, absences_fired
             FROM jsonb_to_recordset($1::text::jsonb) AS r(
                 member_id text, brand_id text, map_key text, version integer, stage text,
                 stage_since timestamptz, entered_at timestamptz, exited_at timestamptz,
-                fired_once text[], open_goals jsonb)
+                fired_once text[], open_goals jsonb, absences_fired jsonb)
             ON CONFLICT (member_id, map_key) DO UPDATE SET
                 brand_id = excluded.brand_id, version = excluded.version,
                 stage = excluded.stage, stage_since = excluded.stage_since,
                 entered_at = excluded.entered_at, exited_at = excluded.exited_at,
-                fired_once = excluded.fired_once, open_goals = excluded.open_goals
+                fired_once = excluded.fired_once, open_goals = excluded.open_goals,
+                absences_fired = excluded.absences_fired
             """,
             _as_json(rows),
         )

@@ -140,6 +140,8 @@ class _Writes:
         self.now = now
         self.moves: list[MapStageMove] = []
         self.timers: dict[tuple[str, str, str, str], MapTimer] = {}
+        self._slots: dict[tuple[str, str, str], set[tuple[str, str, str, str]]] = {}
+        """The keys of :attr:`timers` by member, map and kind, for cancels."""
         self.cancels: list[tuple[str, str, TimerCancel]] = []
         self.requests: dict[str, _Request] = {}
         self.goals_reached: dict[datetime, list[str]] = {}
@@ -148,19 +150,20 @@ class _Writes:
 
     def cancel(self, member_id: str, map_key: str, cancel: TimerCancel) -> None:
         # Timers this batch armed are called off here, those already stored at the flush.
-        for key, armed in list(self.timers.items()):
-            if (
-                key[:3] == (member_id, map_key, cancel.kind)
-                and cancel.slot in (None, key[3])
-                and (cancel.armed_before is None or armed.timer.armed_for < cancel.armed_before)
+        for key in list(self._slots.get((member_id, map_key, cancel.kind), ())):
+            armed = self.timers[key]
+            if cancel.slot in (None, key[3]) and (
+                cancel.armed_before is None or armed.timer.armed_for < cancel.armed_before
             ):
                 del self.timers[key]
+                self._slots[key[:3]].discard(key)
         self.cancels.append((member_id, map_key, cancel))
 
     def arm(self, timer: MapTimer) -> None:
         key = (timer.timer.member_id, timer.map_key, timer.timer.kind, timer.timer.slot)
         self.timers.pop(key, None)
         self.timers[key] = timer
+        self._slots.setdefault(key[:3], set()).add(key)
 
     def request(self, request: _Request) -> None:
         self.requests.setdefault(request.record.touchpoint_id, request)
